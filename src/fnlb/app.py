@@ -1,0 +1,133 @@
+"""The balancer: wires the data path to routing, the node list and observability.
+
+Theory of operation
+-------------------
+``Balancer`` owns one instance of each component and is the only object that knows them
+all. The data path (``fnlb.proxy``) sees it through five calls, made for every request:
+
+* ``choose(key)`` picks a node for a new request (None when no node is healthy);
+* ``request_started(node, key)`` before the request is sent to that node;
+* then exactly one of
+  ``request_done(node, key, status, latency, wait_header)`` when the exchange ended
+  (status is the node's status; 499 if the client went away first; 0 if the node broke
+  the connection after part of the response was sent; 502/504 when fnlb answered), or
+  ``upstream_failed(node, key)`` when the node refused, reset or timed out before any byte
+  of the response (a passive health failure; the proxy may then retry on
+  ``choose_retry(key, tried)``).
+
+Everything else (health checks, store sync, stats, metrics, the management API) hangs off
+the same object. All routing state lives in pure objects that the simulator also uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+
+from fnlb.admin.http import MgmtApp
+from fnlb.goduration import DurationError, parse_ns
+
+log = logging.getLogger("fnlb")
+
+
+class Balancer:
+    def __init__(self, cfg):
+        from fnlb.nodes.registry import NodeRegistry
+        from fnlb.observability.stats import StatsRecorder
+        from fnlb.routing.router import build_router
+
+        self.cfg = cfg
+        self.router = build_router(cfg)
+        self.stats = StatsRecorder(cfg)
+        self.registry = NodeRegistry(cfg, on_healthy_change=self.router.set_nodes)
+        self.mgmt = MgmtApp(admin_token=cfg.admin_token)
+        self.server = None
+        self._register_endpoints()
+
+    def _register_endpoints(self) -> None:
+        from fnlb.nodes import api as nodes_api
+        from fnlb.observability import api as observability_api
+        from fnlb.routing import api as routing_api
+
+        nodes_api.register(self.mgmt, self)
+        routing_api.register(self.mgmt, self)
+        observability_api.register(self.mgmt, self)
+
+    # -- the data path's interface (hot: keep these lean) -------------------------------
+
+    def choose(self, key: str) -> str | None:
+        return self.router.pick(key, time.monotonic())
+
+    def choose_retry(self, key: str, tried: list[str]) -> str | None:
+        for node in self.router.order(key, time.monotonic()):
+            if node not in tried:
+                return node
+        return None
+
+    def request_started(self, node: str, key: str) -> None:
+        self.router.started(node, key, time.monotonic())
+
+    def request_done(self, node: str, key: str, status: int, latency: float, wait_header: bytes | None) -> None:
+        now = time.monotonic()
+        wait = None
+        if wait_header is not None:
+            wait = parse_wait(wait_header)
+            if wait is None:
+                self.stats.count_invalid_wait(node)
+        self.router.finished(node, key, now, wait, latency, status)
+        self.stats.record(node, key, status, latency, wait, not self.router.is_primary(key, node), now)
+        if 0 < status < 500 or status == 499:
+            self.registry.passive_success(node)
+
+    def upstream_failed(self, node: str, key: str) -> None:
+        now = time.monotonic()
+        self.router.finished(node, key, now, None, 0.0, 502)
+        self.stats.count_retry(node)
+        self.registry.passive_failure(node)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        from fnlb.proxy.server import ProxyServer
+
+        await self.registry.start()
+        self.server = ProxyServer(self, self.cfg, self.mgmt)
+        await self.server.start()
+
+    async def shutdown(self) -> None:
+        if self.server is not None:
+            await self.server.shutdown(self.cfg.shutdown_timeout)
+        await self.registry.stop()
+
+
+def parse_wait(value: bytes) -> float | None:
+    """Seconds from an XXX-FXLB-WAIT value; None for invalid, negative or overflowing ones."""
+    try:
+        ns = parse_ns(value.decode("utf-8"))
+    except (DurationError, UnicodeDecodeError):
+        return None
+    return ns / 1e9 if ns >= 0 else None
+
+
+async def serve(cfg) -> None:
+    from fnlb.observability.logs import setup_logging
+
+    setup_logging(cfg)
+    balancer = Balancer(cfg)
+    await balancer.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down")
+    await balancer.shutdown()
+
+
+def run_balancer(cfg) -> int:
+    import uvloop
+
+    uvloop.run(serve(cfg))
+    return 0

@@ -1,0 +1,15 @@
+"""Flags of stats, metrics and logs."""
+
+from fnlb.cli.flags import Flag, choice, duration, integer
+
+_level = choice("debug", "info", "warning", "error")
+
+FLAGS = [
+    Flag("stats-window", 300.0, "how much per-second history /1/lb/stats and the dashboard keep",
+         duration, "DURATION"),
+    Flag("metrics-top-functions", 20, "functions given their own label in /metrics (the rest are 'other')",
+         integer(0), "N"),
+    Flag("log-level", "info", "debug, info, warning or error (also LOG_LEVEL)",
+         lambda text: _level(text.strip().lower()), "LEVEL"),
+    Flag("log-format", "text", "text or json", choice("text", "json"), "FORMAT"),
+]
