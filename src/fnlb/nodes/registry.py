@@ -7,6 +7,11 @@ on_healthy_change(sorted healthy addresses) whenever that set changes.
   async remove(addr) -> bool (True if known)
   snapshot() -> {addr: "online" | "offline"}
   passive_success(addr) / passive_failure(addr)   outcomes seen by the data path
+Read by observability:
+  details() -> {addr: {"state": "unknown"|"healthy"|"unhealthy", "online": bool,
+                       "successes": int, "failures": int, "last_check": unix seconds | None,
+                       "last_error": str | None, "version": str | None}}
+  check_counts() -> {(addr, "success" | "failure"): int}   health-check results so far
 """
 
 from __future__ import annotations
@@ -37,6 +42,13 @@ class NodeRegistry:
 
     def snapshot(self) -> dict[str, str]:
         return {n: "online" for n in sorted(self._nodes)}
+
+    def details(self) -> dict[str, dict]:
+        return {n: {"state": "healthy", "online": True, "successes": 0, "failures": 0,
+                    "last_check": None, "last_error": None, "version": None} for n in sorted(self._nodes)}
+
+    def check_counts(self) -> dict[tuple[str, str], int]:
+        return {}
 
     def passive_success(self, addr: str) -> None:
         pass

@@ -7,6 +7,10 @@ Router(policy) keeps the sorted healthy node list and answers, for a key (URL pa
   is_primary(key, node) -> bool          node is the key's consistent-hash home
   started(node, key, now)                a request was sent (in-flight +1)
   finished(node, key, now, wait, latency, status)   it ended (in-flight -1; wait in s or None)
+Read by observability (cheap, called about once a second):
+  in_flight_by_node() -> {node: int}
+  wait_table(now) -> [(node, key, seconds), ...]   current (decayed) wait averages
+build_router(cfg) constructs it from the serve flags (see routing/options.py).
 """
 
 from __future__ import annotations
@@ -41,6 +45,12 @@ class Router:
 
     def finished(self, node: str, key: str, now: float, wait, latency: float, status: int) -> None:
         pass
+
+    def in_flight_by_node(self) -> dict[str, int]:
+        return {}
+
+    def wait_table(self, now: float) -> list[tuple[str, str, float]]:
+        return []
 
 
 def build_router(cfg) -> Router:
