@@ -46,12 +46,12 @@ class Proc:
     def alive(self) -> bool:
         return self.popen.poll() is None
 
-    def signal(self, sig: int) -> None:
+    def send_signal(self, sig: int) -> None:
         if self.alive():
             self.popen.send_signal(sig)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int:
-        self.signal(sig)
+        self.send_signal(sig)
         try:
             return self.popen.wait(timeout)
         except subprocess.TimeoutExpired:
