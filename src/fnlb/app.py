@@ -27,7 +27,7 @@ import signal
 import time
 
 from fnlb.admin.http import MgmtApp
-from fnlb.goduration import DurationError, parse_ns
+from fnlb.routing.waitheader import parse_wait  # fast path for the forms nodes send
 
 log = logging.getLogger("fnlb")
 
@@ -100,15 +100,6 @@ class Balancer:
         if self.server is not None:
             await self.server.shutdown(self.cfg.shutdown_timeout)
         await self.registry.stop()
-
-
-def parse_wait(value: bytes) -> float | None:
-    """Seconds from an XXX-FXLB-WAIT value; None for invalid, negative or overflowing ones."""
-    try:
-        ns = parse_ns(value.decode("utf-8"))
-    except (DurationError, UnicodeDecodeError):
-        return None
-    return ns / 1e9 if ns >= 0 else None
 
 
 async def serve(cfg) -> None:

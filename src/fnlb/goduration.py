@@ -6,7 +6,8 @@ flags accept it, so one parser serves the data path, the CLI and the simulator.
 Grammar (Go's): ``[-+]?([0-9]*(\\.[0-9]*)?unit)+`` or the bare string ``0``; each number
 needs a digit on one side of its dot; units are ns, us, µs (U+00B5), μs (U+03BC), ms, s,
 m, h. Values are whole nanoseconds and must fit in a signed 64-bit integer, like Go's.
-Fractions are truncated toward zero at the nanosecond, as in Go.
+Fractions are computed as Go does (float64, truncated toward zero at the nanosecond), so
+``0.3333333333333333333h`` is exactly 20m, as in Go's own tests.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ _UNITS = {
     "h": 3_600_000_000_000,
 }
 _MAX_NS = (1 << 63) - 1
+_LIMIT_NS = 1 << 63  # the magnitude of the most negative duration
 _DIGITS = frozenset("0123456789")
 _UNIT_CHARS = frozenset("nsuµμmh")
 
@@ -63,13 +65,32 @@ def parse_ns(text: str) -> int:
         unit = _UNITS.get(s[ustart:i])
         if unit is None:
             raise DurationError(f"unknown or missing unit in duration {text!r}")
+        whole = whole.lstrip("0")
+        if len(whole) > 19:  # > 2**63 whatever the unit; also keeps int() off huge strings
+            raise DurationError(f"duration {text!r} overflows")
         value = int(whole or "0") * unit
         if frac:
-            value += int(frac) * unit // 10 ** len(frac)
+            value += _fraction_ns(frac, unit)
         total += value
-        if total > _MAX_NS:
+        if total > _LIMIT_NS:
             raise DurationError(f"duration {text!r} overflows")
-    return -total if neg else total
+    if neg:
+        return -total
+    if total > _MAX_NS:  # Go allows exactly -2**63 but not +2**63
+        raise DurationError(f"duration {text!r} overflows")
+    return total
+
+
+def _fraction_ns(digits: str, unit: int) -> int:
+    """Go's leadingFraction and its float arithmetic: digits stop counting once the
+    integer would pass 2**63, and the product is a float64 truncated toward zero."""
+    x, scale = 0, 1.0
+    for c in digits[:19]:  # a 20th digit always overflows
+        y = x * 10 + ord(c) - 48
+        if x > _MAX_NS // 10 or y > _LIMIT_NS:
+            break
+        x, scale = y, scale * 10
+    return int(float(x) * (float(unit) / scale))
 
 
 def parse_seconds(text: str) -> float:

@@ -1,57 +1,83 @@
-"""STUB (to be replaced by the routing work): the Router contract the balancer relies on.
+"""The Router: the balancer's single entry point into routing.
 
-Router(policy) keeps the sorted healthy node list and answers, for a key (URL path):
-  set_nodes(nodes)                       replace the healthy node set (any order; kept sorted)
-  pick(key, now) -> node | None          node for a new request
-  order(key, now) -> [node, ...]         the full spill order, primary first
-  is_primary(key, node) -> bool          node is the key's consistent-hash home
+Theory of operation
+-------------------
+``Router(policy)`` holds the current healthy node list as a ``NodeSet`` and one placement
+policy (``policies.make_policy``); it adds nothing but the glue. It is pure: no clock
+(``now`` is an argument, seconds, monotonic or virtual), no I/O, randomness only in the
+policy's injected ``random.Random``. The proxy, ``fnlb route``, ``GET /1/lb/route`` and the
+placement simulator all use it; the simulator builds it as::
+
+    Router(make_policy("default", Params(spill_wait=0.2), random.Random(seed)))
+
+The contract the balancer relies on:
+
+  set_nodes(nodes)                       replace the healthy node set (any order; kept sorted
+                                         by the address string's bytes)
+  pick(key, now) -> node | None          node for a new request (None: no healthy node)
+  order(key, now) -> [node, ...]         the policy's full try order for the key, primary first
+                                         (retries, /1/lb/route)
+  is_primary(key, node) -> bool          node is the key's jump-hash home
   started(node, key, now)                a request was sent (in-flight +1)
-  finished(node, key, now, wait, latency, status)   it ended (in-flight -1; wait in s or None)
-Read by observability (cheap, called about once a second):
-  in_flight_by_node() -> {node: int}
-  wait_table(now) -> [(node, key, seconds), ...]   current (decayed) wait averages
-build_router(cfg) constructs it from the serve flags (see routing/options.py).
+  finished(node, key, now, wait, latency, status)
+                                         it ended (in-flight -1; wait in seconds or None;
+                                         status 502 with wait None: the node failed first)
+Read by observability (about once a second):
+  in_flight_by_node() -> {node: int}     nodes with requests in flight
+  wait_table(now) -> [(node, key, seconds), ...]   current time-aged wait averages
+``build_router(cfg)`` builds one from the serve flags (``routing/options.py``).
 """
 
 from __future__ import annotations
 
-import zlib
+import random
+
+from fnlb.routing.hashing import HashCache
+from fnlb.routing.nodeset import KEY_CACHE_SIZE, NodeSet
+from fnlb.routing.policies import make_policy
+from fnlb.routing.policy import Params, Policy
 
 
 class Router:
-    def __init__(self):
-        self.nodes: tuple[str, ...] = ()
+    def __init__(self, policy: Policy, cache_size: int = KEY_CACHE_SIZE):
+        self.policy = policy
+        self._cache_size = cache_size
+        self._hashes = HashCache(cache_size)  # survives node changes: hashes do not depend on them
+        self.nodeset = NodeSet((), self._hashes, cache_size)
+        # The data path calls these per request: bind them straight to the policy.
+        self.started = policy.started
+        self.finished = policy.finished
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return self.nodeset.nodes
 
     def set_nodes(self, nodes) -> None:
-        self.nodes = tuple(sorted(set(nodes)))
-
-    def _home(self, key: str) -> int:
-        return zlib.crc32(key.encode()) % len(self.nodes)
+        nodeset = NodeSet(nodes, self._hashes, self._cache_size)
+        if nodeset.nodes != self.nodeset.nodes:
+            self.nodeset = nodeset
 
     def pick(self, key: str, now: float) -> str | None:
-        return self.nodes[self._home(key)] if self.nodes else None
+        nodeset = self.nodeset
+        if not nodeset.nodes:
+            return None
+        return self.policy.choose(key, nodeset, now)
 
     def order(self, key: str, now: float) -> list[str]:
-        if not self.nodes:
+        if not self.nodeset.nodes:
             return []
-        i = self._home(key)
-        return list(self.nodes[i:] + self.nodes[:i])
+        return list(self.policy.order(key, self.nodeset, now))
 
     def is_primary(self, key: str, node: str) -> bool:
-        return bool(self.nodes) and self.nodes[self._home(key)] == node
-
-    def started(self, node: str, key: str, now: float) -> None:
-        pass
-
-    def finished(self, node: str, key: str, now: float, wait, latency: float, status: int) -> None:
-        pass
+        return self.nodeset.primary(key) == node
 
     def in_flight_by_node(self) -> dict[str, int]:
-        return {}
+        return dict(self.policy.inflight.by_node)
 
     def wait_table(self, now: float) -> list[tuple[str, str, float]]:
-        return []
+        return self.policy.waits.snapshot(now)
 
 
-def build_router(cfg) -> Router:
-    return Router()
+def build_router(cfg, rng: random.Random | None = None) -> Router:
+    """The router the serve flags describe (``cfg.policy`` and the policies' parameters)."""
+    return Router(make_policy(getattr(cfg, "policy", "default"), Params.from_cfg(cfg), rng))

@@ -1,0 +1,79 @@
+"""The placement-policy interface, its parameters, and the state every policy observes.
+
+Theory of operation
+-------------------
+A policy answers one question, *which node for this key now*, given a ``NodeSet`` (the
+sorted healthy nodes and each key's primary and spill orders), and it observes the
+outcome of each request. It is a plain object: no sockets, no event loop, no clock (time
+comes in as ``now``, seconds on any monotonic or virtual scale) and no global randomness
+(``rng`` is an injected ``random.Random``). The proxy drives it through ``Router``; the
+placement simulator may drive a policy directly in virtual time.
+
+Every policy owns the two observation tables, fed the same way whatever the policy:
+
+* ``inflight`` (``InFlight``): requests started and not finished, per node and per pair;
+* ``waits`` (``WaitTable``): the time-aware EWMA of reported waits per (node, key).
+
+A policy overrides ``choose`` (and ``order`` when its spill order is not the key's
+rendezvous order) and, rarely, ``observe_wait``. ``choose`` is only called with at least
+one node.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, fields
+
+from fnlb.routing.inflight import InFlight
+from fnlb.routing.nodeset import NodeSet
+from fnlb.routing.waits import WaitTable
+
+
+@dataclass(frozen=True)
+class Params:
+    """Tunables of all policies. Field names are the serve flags' attribute names."""
+
+    bounded_factor: float = 1.25    # --policy bounded: in-flight bound, multiple of the mean
+    wait_table_size: int = 100_000  # (node, key) averages kept, LRU-evicted
+    wait_grace: float = 1.0         # seconds a wait average counts in full after its last sample
+    wait_fade: float = 3.0          # then seconds over which it fades to nothing
+    spill_wait: float = 0.25        # default: a wait up to this keeps the key on the node
+    spill_wait_max: float = 1.0     # default: at this wait or more, keep only spill_keep of traffic
+    spill_keep: float = 0.1         # default: share of traffic a very slow node still gets (probes)
+    load_factor: float = 1.5        # default: in-flight bound as a multiple of the mean ...
+    load_floor: int = 8             # ... but never below this many requests in flight per node
+
+    @classmethod
+    def from_cfg(cls, cfg) -> "Params":
+        """Params from a namespace of serve flags; missing attributes keep their default."""
+        return cls(**{f.name: getattr(cfg, f.name) for f in fields(cls) if hasattr(cfg, f.name)})
+
+
+class Policy:
+    name = ""
+
+    def __init__(self, params: Params | None = None, rng: random.Random | None = None):
+        self.params = params or Params()
+        self.rng = rng if rng is not None else random.Random()
+        self.inflight = InFlight()
+        self.waits = WaitTable(self.params.wait_table_size, self.params.wait_grace, self.params.wait_fade)
+
+    def choose(self, key: str, nodes: NodeSet, now: float) -> str:
+        raise NotImplementedError
+
+    def order(self, key: str, nodes: NodeSet, now: float) -> list[str]:
+        """Nodes in the order this policy would try them for the key, primary first."""
+        return nodes.spill_order(key)
+
+    def started(self, node: str, key: str, now: float) -> None:
+        self.inflight.start(node, key)
+
+    def finished(self, node: str, key: str, now: float, wait: float | None, latency: float, status: int) -> None:
+        """A request ended. ``wait`` is None when the node sent no valid XXX-FXLB-WAIT
+        (including status 502: it failed before answering)."""
+        self.inflight.finish(node, key)
+        if wait is not None:
+            self.observe_wait(node, key, wait, now)
+
+    def observe_wait(self, node: str, key: str, wait: float, now: float) -> None:
+        self.waits.add(node, key, wait, now)
