@@ -1,0 +1,251 @@
+"""Each policy's choices and spill behaviour, with seeded randomness and virtual time."""
+
+import random
+from collections import Counter
+
+import pytest
+
+from fnlb.routing.nodeset import NodeSet
+from fnlb.routing.policies import POLICIES, load_bound, make_policy
+from fnlb.routing.policy import Params
+
+NODES = [f"10.0.0.1:{8000 + i}" for i in range(5)]
+KEY = "/r/app/hot"
+
+
+def policy(name, seed=1, **params):
+    return make_policy(name, Params(**params), random.Random(seed))
+
+
+def load_wait(p, node, key, seconds, now=0.0):
+    """Make the pair's wait average `seconds` (straight into the table: no first-sample cap)."""
+    p.waits.add(node, key, seconds, now)
+
+
+def picks(p, ns, key=KEY, n=10_000, now=0.0):
+    return Counter(p.choose(key, ns, now) for _ in range(n))
+
+
+@pytest.mark.parametrize("name", list(POLICIES))
+def test_every_policy_picks_a_healthy_node(name):
+    p, ns = policy(name), NodeSet(NODES)
+    for i in range(500):
+        assert p.choose(f"/r/a/{i}", ns, 0.0) in NODES
+        order = p.order(f"/r/a/{i}", ns, 0.0)
+        assert order[0] == ns.primary(f"/r/a/{i}") and sorted(order) == sorted(NODES)
+
+
+@pytest.mark.parametrize("name", ["default", "seed", "consistent", "bounded"])
+def test_no_load_means_primary(name):
+    p, ns = policy(name), NodeSet(NODES)
+    for i in range(500):
+        assert p.choose(f"/r/a/{i}", ns, 0.0) == ns.primary(f"/r/a/{i}")
+
+
+def test_make_policy_unknown_name():
+    with pytest.raises(KeyError):
+        make_policy("nope")
+
+
+# -- seed ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("wait,p_keep", [(0.4, 1.0), (0.5, 0.4), (1.25, 0.25), (2.0, 0.1), (5.0, 0.1)])
+def test_seed_accepts_by_the_reference_thresholds(wait, p_keep):
+    p, ns = policy("seed"), NodeSet(NODES)
+    load_wait(p, ns.primary(KEY), KEY, wait)
+    share = picks(p, ns)[ns.primary(KEY)] / 10_000
+    assert share == pytest.approx(p_keep, abs=0.03)
+
+
+def test_seed_spills_to_the_next_sorted_node_for_every_key():
+    p, ns = policy("seed"), NodeSet(NODES)
+    home = NODES[2]
+    keys = [k for k in (f"/r/a/{i}" for i in range(400)) if ns.primary(k) == home][:20]
+    for k in keys:
+        load_wait(p, home, k, 3.0)
+    spilled = Counter()
+    for k in keys:
+        spilled.update({n: c for n, c in picks(p, ns, k, 500).items() if n != home})
+    assert spilled[NODES[3]] / sum(spilled.values()) > 0.85
+
+
+def test_seed_walk_wraps_and_skips_slow_nodes():
+    p, ns = policy("seed"), NodeSet(NODES)
+    key = next(k for k in (f"/r/a/{i}" for i in range(400)) if ns.primary(k) == NODES[4])
+    load_wait(p, NODES[4], key, 3.0)
+    load_wait(p, NODES[0], key, 3.0)
+    got = picks(p, ns, key)
+    assert got.most_common(1)[0][0] == NODES[1]  # 4 -> 0 (wraps, slow) -> 1
+
+
+# -- consistent, round-robin, least-loaded -----------------------------------------------
+
+def test_consistent_never_spills():
+    p, ns = policy("consistent"), NodeSet(NODES)
+    load_wait(p, ns.primary(KEY), KEY, 30.0)
+    for _ in range(50):
+        p.started(ns.primary(KEY), KEY, 0.0)
+    assert picks(p, ns, n=100) == Counter({ns.primary(KEY): 100})
+
+
+def test_round_robin_cycles_evenly():
+    p, ns = policy("round-robin"), NodeSet(NODES)
+    assert [p.choose(KEY, ns, 0.0) for _ in range(10)] == list(ns.nodes) * 2
+
+
+def test_least_loaded_prefers_the_less_busy_of_two():
+    p, ns = policy("least-loaded"), NodeSet(NODES)
+    for _ in range(10):
+        p.started(NODES[0], "/x", 0.0)
+    got = picks(p, ns, n=10_000)
+    # NODES[0] wins only if both picks... never: the two choices are distinct.
+    assert got[NODES[0]] == 0
+    for node in NODES[1:]:
+        assert got[node] == pytest.approx(2500, rel=0.1)
+
+
+def test_least_loaded_balances_in_flight():
+    p, ns = policy("least-loaded"), NodeSet(NODES)
+    for i in range(1000):
+        p.started(p.choose(f"/r/{i}", ns, 0.0), f"/r/{i}", 0.0)
+    counts = p.inflight.by_node
+    assert max(counts.values()) - min(counts.values()) <= 3
+
+
+def test_least_loaded_single_node():
+    p, ns = policy("least-loaded"), NodeSet(NODES[:1])
+    assert p.choose(KEY, ns, 0.0) == NODES[0]
+
+
+# -- bounded --------------------------------------------------------------------------------
+
+def test_load_bound():
+    assert load_bound(1.25, 0, 10) == 1
+    assert load_bound(1.25, 99, 10) == 13
+    assert load_bound(1.0, 9, 10) == 1
+
+
+def test_bounded_keeps_every_node_within_the_bound():
+    p, ns = policy("bounded", bounded_factor=1.25), NodeSet(NODES)
+    for i in range(2000):
+        key = f"/r/hot/{i % 3}"  # three hot keys
+        bound = load_bound(1.25, p.inflight.total, len(NODES))
+        node = p.choose(key, ns, 0.0)
+        assert p.inflight.node(node) + 1 <= bound
+        p.started(node, key, 0.0)
+    assert max(p.inflight.by_node.values()) <= load_bound(1.25, 2000, 5)
+
+
+def test_bounded_spills_along_the_keys_own_order():
+    p, ns = policy("bounded", bounded_factor=1.0), NodeSet(NODES)
+    order = ns.spill_order(KEY)
+    for _ in range(3):
+        p.started(order[0], "/other", 0.0)  # the primary is far over the mean
+    assert p.choose(KEY, ns, 0.0) == order[1]
+
+
+# -- default: sticky spill ----------------------------------------------------------------
+
+def test_default_stays_on_primary_below_spill_wait():
+    p, ns = policy("default"), NodeSet(NODES)
+    load_wait(p, ns.primary(KEY), KEY, 0.2)
+    assert picks(p, ns, n=2000) == Counter({ns.primary(KEY): 2000})
+
+
+@pytest.mark.parametrize("wait,keep", [(0.625, 0.55), (1.0, 0.1), (5.0, 0.1)])
+def test_default_spill_is_proportional_to_wait(wait, keep):
+    p, ns = policy("default"), NodeSet(NODES)  # spill_wait 0.25, spill_wait_max 1.0, keep 0.1
+    primary = ns.primary(KEY)
+    load_wait(p, primary, KEY, wait)
+    assert p.waits.get(primary, KEY, 0.0) == pytest.approx(wait, rel=0.1)
+    got = picks(p, ns)
+    assert got[primary] / 10_000 == pytest.approx(keep, abs=0.03)
+    # The spill goes to the key's second node, where it is (or becomes) hot.
+    spilled = Counter({n: c for n, c in got.items() if n != primary})
+    assert spilled.most_common(1)[0][0] == ns.spill_order(KEY)[1]
+
+
+def test_default_spill_of_one_node_spreads_over_its_keys_orders():
+    p, ns = policy("default"), NodeSet([f"10.0.0.1:{8000 + i}" for i in range(10)])
+    home = ns.nodes[4]
+    keys = [k for k in (f"/r/a/{i}" for i in range(3000)) if ns.primary(k) == home][:90]
+    for k in keys:
+        load_wait(p, home, k, 3.0)
+    spill = Counter()
+    for k in keys:
+        for _ in range(20):
+            node = p.choose(k, ns, 0.0)
+            if node != home:
+                spill[node] += 1
+    assert len(spill) == 9
+    assert max(spill.values()) < 2.5 * sum(spill.values()) / 9
+
+
+def test_default_first_sample_cold_start_does_not_spill():
+    p, ns = policy("default"), NodeSet(NODES)
+    primary = ns.primary(KEY)
+    p.started(primary, KEY, 0.0)
+    p.finished(primary, KEY, 0.0, 2.5, 2.6, 200)  # first call: a 2.5 s cold start
+    assert p.waits.get(primary, KEY, 0.1) <= 0.25
+    assert picks(p, ns, n=1000, now=0.1) == Counter({primary: 1000})
+
+
+def test_default_real_overload_spills_after_a_few_samples():
+    p, ns = policy("default"), NodeSet(NODES)
+    primary = ns.primary(KEY)
+    for i in range(15):
+        p.finished(primary, KEY, i * 0.01, 3.0, 3.0, 200)
+    assert p.waits.get(primary, KEY, 0.2) > 1.0
+    assert picks(p, ns, n=1000, now=0.2)[primary] < 200
+
+
+def test_default_stale_wait_stops_repelling_within_5_seconds():
+    p, ns = policy("default"), NodeSet(NODES)
+    primary = ns.primary(KEY)
+    p.observe_wait(primary, KEY, 0.1, 0.0)
+    for i in range(30):
+        p.observe_wait(primary, KEY, 3.0, i * 0.01)
+    assert picks(p, ns, n=1000, now=0.3)[primary] < 200
+    assert picks(p, ns, n=1000, now=0.3 + 5.0) == Counter({primary: 1000})
+
+
+def test_default_in_flight_bound_spills_a_burst():
+    p, ns = policy("default", load_factor=1.5, load_floor=8), NodeSet(NODES)
+    primary = ns.primary(KEY)
+    chosen = []
+    for _ in range(40):
+        node = p.choose(KEY, ns, 0.0)
+        p.started(node, KEY, 0.0)
+        chosen.append(node)
+    counts = Counter(chosen)
+    assert counts[primary] == 12  # max(8, ceil(1.5 * 40 / 5))
+    assert max(counts.values()) <= 12
+    assert counts[ns.spill_order(KEY)[1]] >= 8  # the overflow goes to the key's next node first
+
+
+def test_default_floor_keeps_a_quiet_keys_concurrency_together():
+    p, ns = policy("default", load_floor=8), NodeSet(NODES)
+    primary = ns.primary(KEY)
+    for _ in range(7):
+        node = p.choose(KEY, ns, 0.0)
+        assert node == primary
+        p.started(node, KEY, 0.0)
+
+
+def test_default_everything_refuses_falls_back_to_least_in_flight():
+    p, ns = policy("default", spill_keep=0.0), NodeSet(NODES)
+    for node in NODES:
+        load_wait(p, node, KEY, 5.0)
+    p.started(NODES[0], "/x", 0.0)
+    got = p.choose(KEY, ns, 0.0)
+    free = [n for n in ns.spill_order(KEY) if n != NODES[0]]
+    assert got == free[0]
+
+
+def test_default_is_deterministic_for_a_seed():
+    def run(seed):
+        p, ns = policy("default", seed=seed), NodeSet(NODES)
+        load_wait(p, ns.primary(KEY), KEY, 0.8)
+        return [p.choose(KEY, ns, 0.0) for _ in range(200)]
+    assert run(3) == run(3)
+    assert run(3) != run(4)

@@ -1,0 +1,59 @@
+"""`fnlb route` as a user runs it: output format, errors, start time."""
+
+import subprocess
+import sys
+import time
+
+NODES = "127.0.0.1:8082,127.0.0.1:8080,127.0.0.1:8081"
+
+
+def fnlb(*args):
+    return subprocess.run([sys.executable, "-m", "fnlb", "route", *args], capture_output=True, text=True, timeout=30)
+
+
+def test_prints_key_tab_node_in_the_order_given():
+    out = fnlb("--nodes", NODES, "/v1/apps", "/r/app/hello", "/r/myapp/resize", "/r/app/world", "")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == ("/v1/apps\t127.0.0.1:8082\n/r/app/hello\t127.0.0.1:8081\n"
+                          "/r/myapp/resize\t127.0.0.1:8080\n/r/app/world\t127.0.0.1:8082\n\t127.0.0.1:8082\n")
+
+
+def test_go_flag_syntax_and_env():
+    out = fnlb("-nodes=" + NODES, "/r/app/hello")
+    assert out.stdout == "/r/app/hello\t127.0.0.1:8081\n"
+    env_run = subprocess.run([sys.executable, "-m", "fnlb", "route", "/r/app/world"], capture_output=True,
+                             text=True, timeout=30, env={"FNLB_NODES": NODES, "PATH": "/usr/bin:/bin"})
+    assert env_run.stdout == "/r/app/world\t127.0.0.1:8082\n"
+
+
+def test_every_policy_gives_the_primary_without_load():
+    for policy in ("default", "seed", "consistent", "bounded"):
+        out = fnlb("--policy", policy, "--nodes", NODES, "/r/app/hello")
+        assert out.stdout == "/r/app/hello\t127.0.0.1:8081\n"
+
+
+def test_usage_errors_are_one_line_and_exit_2():
+    for args in (["/r/app/hello"], ["--nodes", NODES], ["--nodes", NODES, "--policy", "nope", "/x"]):
+        out = fnlb(*args)
+        assert out.returncode == 2
+        assert out.stdout == ""
+        assert 1 <= len(out.stderr.strip().splitlines()) <= 3
+        assert "Traceback" not in out.stderr
+
+
+def test_starts_fast_and_without_heavy_imports():
+    probe = ("import sys, time; t = time.perf_counter(); from fnlb.cli import main; "
+             "main(['route', '--nodes', 'a:1,b:2', '/x']); "
+             "heavy = [m for m in ('uvloop', 'psycopg', 'prometheus_client', 'asyncio') if m in sys.modules]; "
+             "print(heavy)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=30)
+    assert out.stdout.splitlines()[-1] == "[]"
+    best = min(_timed() for _ in range(3))
+    assert best < 0.5, f"fnlb route took {best:.3f}s"
+
+
+def _timed():
+    start = time.perf_counter()
+    out = fnlb("--nodes", NODES, "/r/app/hello")
+    assert out.returncode == 0
+    return time.perf_counter() - start
