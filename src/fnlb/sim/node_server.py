@@ -1,0 +1,239 @@
+"""``fnlb sim-node``: an HTTP server that answers like an Fn node, in real time.
+
+Each call to ``/r/<app>/<route>`` goes through a :class:`fnlb.sim.model.NodeModel`; the
+server then really waits (``call_later``) for the cold start and the execution time, and
+reports in ``XXX-FXLB-WAIT`` the wait it measured with the monotonic clock between the
+request's arrival and the start of its function. Nothing here computes a wait.
+
+Endpoints (any method):
+  /version           200 {"version": "0.3.700"}
+  /stats             200 the model's counters (see NodeModel.stats) plus "node" and "failures"
+  /r/<app>/<route>   a function call; ``?ms=N`` sets its execution time in milliseconds
+  anything else      404 {"error": ..., "node": ...}
+
+One small httptools Protocol per connection: keep-alive, and pipelined requests are
+answered in order (a response waits for the ones before it on its connection).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import random
+import time
+from collections import deque
+
+import httptools
+
+from fnlb.goduration import format_seconds
+
+WAIT_HEADER = b"XXX-FXLB-WAIT"
+MAX_EXEC_S = 3600.0  # a ?ms= beyond an hour is surely a typo
+_REASONS = {200: b"OK", 400: b"Bad Request", 404: b"Not Found", 500: b"Internal Server Error"}
+
+
+def response_bytes(status: int, body: dict, keep_alive: bool, wait: float | None = None) -> bytes:
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    head = [b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+            % (status, _REASONS.get(status, b"Unknown"), len(payload))]
+    if wait is not None:
+        head.append(WAIT_HEADER + b": " + format_seconds(wait).encode() + b"\r\n")
+    if not keep_alive:
+        head.append(b"Connection: close\r\n")
+    head.append(b"\r\n")
+    head.append(payload)
+    return b"".join(head)
+
+
+def exec_from_query(query: bytes, default: float) -> float:
+    """The ``ms`` query parameter in seconds (default when absent); ValueError when bad."""
+    for part in query.split(b"&"):
+        name, _, value = part.partition(b"=")
+        if name == b"ms":
+            ms = float(value)  # ValueError on garbage
+            if not (0 <= ms / 1000 <= MAX_EXEC_S) or math.isnan(ms):
+                raise ValueError(f"ms={ms} is out of range")
+            return ms / 1000
+    return default
+
+
+class _Exchange:
+    """One request of a connection; ``data`` is its response once ready."""
+
+    __slots__ = ("conn", "keep_alive", "data", "call", "fail", "t0", "wait")
+
+    def __init__(self, conn: "NodeProtocol", keep_alive: bool):
+        self.conn = conn
+        self.keep_alive = keep_alive
+        self.data: bytes | None = None
+        self.call = None
+        self.fail = False
+        self.t0 = 0.0  # arrival (monotonic clock)
+        self.wait = 0.0  # measured: arrival until the function started
+
+
+class SimNode:
+    """A simulated node: the model, its knobs, its listening socket and open connections."""
+
+    def __init__(self, *, slots: int = 8, idle_timeout: float = 30.0, cold_start: float = 0.3,
+                 exec_s: float = 0.05, fail_rate: float = 0.0, slow: float = 0.0,
+                 version: str = "0.3.700", rng: random.Random | None = None, name: str = ""):
+        from fnlb.sim.model import NodeModel
+
+        self.model = NodeModel(slots, idle_timeout, cold_start)
+        self.exec_s = exec_s
+        self.fail_rate = fail_rate
+        self.slow = slow
+        self.version_body = {"version": version}
+        self.rng = rng or random.Random()
+        self.name = name
+        self.address = ""
+        self.failures = 0
+        self.conns: set[NodeProtocol] = set()
+        self._server: asyncio.AbstractServer | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen; returns the address it reports as ``node`` (``--name`` or host:port)."""
+        self._loop = asyncio.get_running_loop()
+        self._server = await self._loop.create_server(lambda: NodeProtocol(self), host or None, port)
+        sock_host, sock_port = self._server.sockets[0].getsockname()[:2]
+        if not host or host in ("0.0.0.0", "::"):
+            sock_host = "127.0.0.1"  # an address that reaches us, unlike the wildcard
+        shown = f"[{sock_host}]" if ":" in sock_host else sock_host
+        self.address = self.name or f"{shown}:{sock_port}"
+        self.port = sock_port
+        return self.address
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for conn in list(self.conns):
+                conn.transport.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    # -- requests -----------------------------------------------------------------------
+
+    def handle(self, ex: _Exchange, url: bytes) -> None:
+        path, _, query = url.partition(b"?")
+        if path.startswith(b"/r/") and path.count(b"/") >= 3 and not path.endswith(b"/"):
+            self._call(ex, path.decode("utf-8", "replace"), query)
+        elif path == b"/version":
+            self._later(ex, 200, self.version_body)
+        elif path == b"/stats":
+            stats = self.model.stats(time.monotonic())
+            stats.update(node=self.address, failures=self.failures)
+            ex.conn.reply(ex, response_bytes(200, stats, ex.keep_alive))
+        else:
+            body = {"error": f"not found: {path.decode('utf-8', 'replace')}", "node": self.address}
+            ex.conn.reply(ex, response_bytes(404, body, ex.keep_alive))
+
+    def _call(self, ex: _Exchange, route: str, query: bytes) -> None:
+        try:
+            exec_s = exec_from_query(query, self.exec_s)
+        except ValueError:
+            body = {"error": "ms must be a number of milliseconds", "node": self.address}
+            ex.conn.reply(ex, response_bytes(400, body, ex.keep_alive))
+            return
+        ex.fail = self.fail_rate > 0 and self.rng.random() < self.fail_rate
+        ex.t0 = time.monotonic()
+        ex.call = call = self.model.arrive(route, exec_s, ex.t0, tag=ex)
+        if call.started:
+            self._begin(call)
+
+    def _begin(self, call) -> None:
+        """The call got a container: pay the cold start (for real), then run."""
+        if call.cold_s > 0:
+            self._loop.call_later(call.cold_s, self._run, call)
+        else:
+            self._run(call)
+
+    def _run(self, call) -> None:
+        ex = call.tag
+        ex.wait = time.monotonic() - ex.t0
+        self._loop.call_later(call.exec_s, self._end, call)
+
+    def _end(self, call) -> None:
+        for started in self.model.finish(call, time.monotonic()):
+            self._begin(started)
+        ex = call.tag
+        if ex.conn.closed:
+            return
+        body = {"node": self.address, "function": call.route, "cold": call.cold,
+                "wait": round(ex.wait, 6), "exec": call.exec_s}
+        status = 200
+        if ex.fail:
+            self.failures += 1
+            status = 500
+            body["error"] = "simulated failure (--fail-rate)"
+        self._later(ex, status, body, ex.wait)
+
+    def _later(self, ex: _Exchange, status: int, body: dict, wait: float | None = None) -> None:
+        data = response_bytes(status, body, ex.keep_alive, wait)
+        if self.slow > 0:
+            self._loop.call_later(self.slow, ex.conn.reply, ex, data)
+        else:
+            ex.conn.reply(ex, data)
+
+
+class NodeProtocol(asyncio.Protocol):
+    """One client connection: parse requests, hand them to the node, answer in order."""
+
+    def __init__(self, node: SimNode):
+        self.node = node
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport = None
+        self.url = b""
+        self.pending: deque[_Exchange] = deque()
+        self.closed = False
+        self.broken = False  # a parse error: read nothing more
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.node.conns.add(self)
+
+    def connection_lost(self, exc) -> None:
+        self.closed = True
+        self.node.conns.discard(self)
+        for ex in self.pending:  # queued calls of a gone client never run
+            if ex.call is not None:
+                self.node.model.cancel(ex.call)
+        self.pending.clear()
+
+    def data_received(self, data: bytes) -> None:
+        if self.broken:
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            ex = _Exchange(self, False)
+            self.pending.append(ex)
+            self.reply(ex, response_bytes(400, {"error": "bad request", "node": self.node.address}, False))
+            self.broken = True  # close once the 400 (after earlier answers) is out
+
+    # httptools callbacks
+    def on_message_begin(self) -> None:
+        self.url = b""
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_message_complete(self) -> None:
+        ex = _Exchange(self, self.parser.should_keep_alive())
+        self.pending.append(ex)
+        self.node.handle(ex, self.url)
+
+    def reply(self, ex: _Exchange, data: bytes) -> None:
+        """Set ``ex``'s response and write every ready response at the head, in order."""
+        ex.data = data
+        pending = self.pending
+        while pending and pending[0].data is not None:
+            head = pending.popleft()
+            if self.transport.is_closing():
+                return
+            self.transport.write(head.data)
+            if not head.keep_alive:
+                self.transport.close()
+                return

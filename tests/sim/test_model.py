@@ -1,0 +1,100 @@
+"""The node model, pure: explicit times, no event loop."""
+
+import pytest
+
+from fnlb.sim.model import NodeModel
+
+
+def test_cold_then_hot():
+    m = NodeModel(slots=2, idle_timeout=10.0, cold_start=0.5)
+    first = m.arrive("/r/a/f", 1.0, now=0.0)
+    assert first.started and first.cold
+    assert first.wait == pytest.approx(0.5)
+    assert first.ends_at == pytest.approx(1.5)
+    assert m.finish(first, 1.5) == []
+    second = m.arrive("/r/a/f", 1.0, now=2.0)
+    assert second.started and not second.cold and second.wait == 0
+    assert m.stats(2.0)["cold_starts"] == 1
+    assert m.hot() == {"/r/a/f": {"busy": 1, "idle": 0}}
+
+
+def test_queue_is_fifo_when_slots_are_full():
+    m = NodeModel(slots=1, idle_timeout=10.0, cold_start=0.0)
+    a = m.arrive("/r/a/f", 1.0, 0.0)
+    b = m.arrive("/r/a/f", 1.0, 0.1)
+    c = m.arrive("/r/a/g", 1.0, 0.2)
+    assert a.started and not b.started and not c.started
+    assert m.queue_length == 2
+    assert m.finish(a, 1.0) == [b]           # same route: hot
+    assert not b.cold and b.wait == pytest.approx(0.9)
+    assert m.finish(b, 2.0) == [c]           # other route: evicts the freed container
+    assert c.cold and c.wait == pytest.approx(1.8)
+    assert m.evictions == 1 and m.queue_length == 0
+
+
+def test_a_hot_container_does_not_overtake_the_queue():
+    m = NodeModel(slots=1, idle_timeout=10.0, cold_start=0.0)
+    a = m.arrive("/r/a/f", 1.0, 0.0)
+    b = m.arrive("/r/a/g", 1.0, 0.1)
+    m.finish(a, 1.0)                         # b takes the slot (cold, evicting f)
+    c = m.arrive("/r/a/g", 1.0, 1.1)
+    assert b.started and not c.started
+
+
+def test_eviction_is_lru_over_idle_containers():
+    m = NodeModel(slots=2, idle_timeout=100.0, cold_start=0.2)
+    f = m.arrive("/r/a/f", 1.0, 0.0)
+    g = m.arrive("/r/a/g", 1.0, 0.0)
+    m.finish(g, 1.0)                         # g idle since 1.0 (older)
+    m.finish(f, 2.0)                         # f idle since 2.0
+    h = m.arrive("/r/a/h", 1.0, 3.0)         # full: evicts g, the least recently used
+    assert h.started and h.cold
+    assert set(m.hot()) == {"/r/a/f", "/r/a/h"}
+    again = m.arrive("/r/a/f", 1.0, 3.0)
+    assert again.started and not again.cold
+
+
+def test_idle_containers_expire():
+    m = NodeModel(slots=4, idle_timeout=5.0, cold_start=0.3)
+    a = m.arrive("/r/a/f", 1.0, 0.0)
+    m.finish(a, 1.3)
+    assert m.next_expiry() == pytest.approx(6.3)
+    assert m.arrive("/r/a/f", 0.0, 6.2).cold is False  # just before it lapses
+
+
+def test_expiry_makes_the_next_call_cold():
+    m = NodeModel(slots=4, idle_timeout=5.0, cold_start=0.3)
+    a = m.arrive("/r/a/f", 1.0, 0.0)
+    m.finish(a, 1.3)
+    b = m.arrive("/r/a/f", 1.0, 6.3)         # idle exactly idle_timeout: gone
+    assert b.cold
+    assert m.expirations == 1 and m.containers == 1
+    m.finish(b, 7.6)
+    assert m.stats(100.0)["containers"] == 0 and m.next_expiry() is None
+
+
+def test_hot_start_uses_the_most_recent_container_so_old_ones_expire():
+    m = NodeModel(slots=4, idle_timeout=5.0, cold_start=0.0)
+    a = m.arrive("/r/a/f", 1.0, 0.0)
+    b = m.arrive("/r/a/f", 2.0, 0.0)
+    m.finish(a, 1.0)
+    m.finish(b, 2.0)
+    c = m.arrive("/r/a/f", 1.0, 2.5)
+    assert c.container is b.container
+    assert m.next_expiry() == pytest.approx(6.0)   # a's container lapses first
+
+
+def test_cancel_a_queued_call():
+    m = NodeModel(slots=1, idle_timeout=5.0, cold_start=0.0)
+    a = m.arrive("/r/a/f", 1.0, 0.0)
+    b = m.arrive("/r/a/f", 1.0, 0.0)
+    assert m.cancel(b) and not m.cancel(a)
+    assert m.finish(a, 1.0) == []
+
+
+def test_finish_twice_is_an_error():
+    m = NodeModel(slots=1, idle_timeout=5.0, cold_start=0.0)
+    a = m.arrive("/r/a/f", 1.0, 0.0)
+    m.finish(a, 1.0)
+    with pytest.raises(ValueError):
+        m.finish(a, 2.0)
