@@ -1,7 +1,175 @@
-"""STUB (the data-path work replaces this): the ProxyServer contract used by fnlb.app.
+"""ProxyServer: the listeners, the shared state of all connections, timers and shutdown.
 
 ProxyServer(dispatcher, cfg, mgmt):
   async start()                 bind --listen and --mgmt-listen (one listener when equal)
   traffic_address, mgmt_address (host, port) actually bound (port 0 = ephemeral)
   async shutdown(timeout)       stop accepting, finish in-flight (timeout 0 = wait for all)
+
+The protocols (client.py, upstream.py) read their settings from here as plain attributes.
+Timeouts are deadlines on the connections, checked by one periodic sweep (a tenth of the
+shortest timeout, at most once a second), so the per-request path creates no timers.
 """
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import resource
+import socket
+import ssl
+
+from fnlb.cli.flags import UsageError
+from fnlb.proxy.client import MGMT, TRAFFIC, ClientProtocol
+from fnlb.proxy.pool import Pool
+
+log = logging.getLogger("fnlb.proxy")
+
+BACKLOG = 4096
+SWEEP_MAX = 1.0
+SWEEP_MIN = 0.02
+SHUTDOWN_POLL = 0.05
+
+
+class ProxyServer:
+    def __init__(self, dispatcher, cfg, mgmt):
+        self.dispatcher = dispatcher
+        self.cfg = cfg
+        self.mgmt = mgmt
+        self.clients: set[ClientProtocol] = set()
+        self.tasks: set[asyncio.Task] = set()
+        self.draining = False
+        self.traffic_address: tuple[str, int] | None = None
+        self.mgmt_address: tuple[str, int] | None = None
+        self._servers: list[asyncio.AbstractServer] = []
+        self._sweeper: asyncio.Task | None = None
+        # settings read by the protocols
+        self.max_connections = cfg.max_connections
+        self.header_timeout = cfg.client_header_timeout
+        self.body_timeout = cfg.client_body_timeout
+        self.idle_timeout = cfg.client_idle_timeout
+        self.upstream_timeout = cfg.upstream_timeout
+        self.max_request_line = cfg.max_request_line
+        self.max_header_size = cfg.max_header_size
+        self.head_limit = cfg.max_request_line + cfg.max_header_size
+        self.retries = cfg.retries
+        self.expose_wait = cfg.expose_wait_header
+        self.access_log = cfg.access_log
+        self.tls = tls_context(cfg)
+        self.proto_header = b"X-Forwarded-Proto: https\r\n" if self.tls else b"X-Forwarded-Proto: http\r\n"
+
+    async def start(self) -> None:
+        raise_nofile_limit()
+        self.loop = loop = asyncio.get_running_loop()
+        self.loop_time = loop.time
+        self.pool = Pool(loop, self.cfg)
+        cfg = self.cfg
+        if tuple(cfg.listen) == tuple(cfg.mgmt_listen):
+            self.traffic_address = self.mgmt_address = await self._listen(
+                "--listen", cfg.listen, TRAFFIC | MGMT, self.tls, "traffic and management")
+        else:
+            self.traffic_address = await self._listen("--listen", cfg.listen, TRAFFIC, self.tls, "traffic")
+            self.mgmt_address = await self._listen("--mgmt-listen", cfg.mgmt_listen, MGMT, None, "management")
+        self._sweeper = loop.create_task(self._sweep())
+
+    async def _listen(self, flag: str, address, role: int, tls, what: str) -> tuple[str, int]:
+        host, port = address
+        try:
+            sock = bind_socket(host, port)
+        except OSError as exc:
+            raise UsageError(f"{flag} {host}:{port}: cannot listen: {exc.strerror or exc}") from None
+        server = await self.loop.create_server(lambda: ClientProtocol(self, role), sock=sock,
+                                               backlog=BACKLOG, ssl=tls)
+        self._servers.append(server)
+        bound = sock.getsockname()[:2]
+        shown = f"[{bound[0]}]:{bound[1]}" if ":" in bound[0] else f"{bound[0]}:{bound[1]}"
+        log.info("listening on %s (%s%s)", shown, what, ", TLS" if tls else "")
+        return bound[0], bound[1]
+
+    async def _sweep(self) -> None:
+        cfg = self.cfg
+        timeouts = [t for t in (cfg.client_header_timeout, cfg.client_body_timeout, cfg.client_idle_timeout,
+                                cfg.upstream_timeout, cfg.pool_idle_timeout) if t > 0]
+        interval = max(SWEEP_MIN, min([SWEEP_MAX, *(t / 10 for t in timeouts)]))
+        while True:
+            await asyncio.sleep(interval)
+            now = self.loop.time()
+            expired = [c for c in self.clients if 0 < c.deadline <= now]
+            for client in expired:
+                client.deadline_passed(now)
+            self.pool.sweep(now)
+
+    async def shutdown(self, timeout: float) -> None:
+        self.draining = True
+        for server in self._servers:
+            server.close()
+        for client in list(self.clients):
+            client.drain()
+        deadline = self.loop.time() + timeout if timeout > 0 else None
+        while self.clients and (deadline is None or self.loop.time() < deadline):
+            await asyncio.sleep(SHUTDOWN_POLL)
+        for client in list(self.clients):
+            client.transport.abort()
+        self.pool.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.sleep(0)      # let the aborted transports run connection_lost
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """One listening socket; host '' = all interfaces (dual-stack where IPv6 exists), so
+    that port 0 yields one port for every family."""
+    if host == "":
+        candidates = [(socket.AF_INET6, ("::", port)), (socket.AF_INET, ("0.0.0.0", port))]
+    else:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        candidates = [(family, addr) for family, _, _, _, addr in infos]
+    error: OSError | None = None
+    for family, addr in candidates:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6 and host == "":
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            sock.bind(addr)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        sock.setblocking(False)
+        return sock
+    raise error or OSError(f"no address for {host!r}")
+
+
+def raise_nofile_limit() -> None:
+    """Holding 10,000+ idle clients needs more descriptors than the usual soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError) as exc:
+            log.warning("cannot raise the open-file limit from %d to %d: %s", soft, target, exc)
+
+
+def tls_context(cfg) -> ssl.SSLContext | None:
+    """TLS for the traffic listener, or a UsageError naming the flag at fault."""
+    cert, key = cfg.tls_cert, cfg.tls_key
+    if not cert and not key:
+        return None
+    if not cert or not key:
+        raise UsageError("--tls-cert and --tls-key must be given together")
+    for flag, path in (("--tls-cert", cert), ("--tls-key", key)):
+        if not os.path.isfile(path) or not os.access(path, os.R_OK):
+            raise UsageError(f"{flag} {path}: no such readable file")
+    with open(cert, "rb") as fh:
+        if b"-----BEGIN CERTIFICATE-----" not in fh.read():
+            raise UsageError(f"--tls-cert {cert}: not a PEM certificate")
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        ctx.load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as exc:
+        raise UsageError(f"--tls-key {key}: not a PEM private key matching --tls-cert ({exc.reason or exc})") from None
+    return ctx

@@ -1,0 +1,363 @@
+"""The client side: one ClientProtocol per accepted connection.
+
+It parses requests with httptools (llhttp, strict mode) and adds the checks llhttp leaves
+to us (see ``on_headers_complete``): a request that could be read two ways by two servers
+(request smuggling) or that is malformed is answered 400/414/431 and the connection is
+closed before anything reaches a node. A valid request becomes an Exchange (exchange.py).
+
+Requests are served one at a time per connection, in order: a pipelined request whose
+head arrives while another is being served waits in ``queue`` and reading pauses (the
+queue is bounded by one read). Timers are deadlines checked by the server's sweep rather
+than one timer object per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+
+from httptools import HttpParserError, HttpParserUpgrade, HttpRequestParser
+
+from fnlb.proxy.exchange import Exchange
+from fnlb.proxy.flow import QUEUED, FlowControl
+from fnlb.proxy.local import MANAGEMENT, NOT_FOUND
+from fnlb.proxy.wire import CRLF, REQUEST_SPECIAL, connection_names, drop_named, error_response
+
+log = logging.getLogger("fnlb.proxy")
+
+# Roles of a listener.
+TRAFFIC = 1
+MGMT = 2
+
+# Timer phases.
+HEAD, BODY, BUSY, IDLE = 1, 2, 3, 4
+
+
+class Reject(Exception):
+    """Raised in a parser callback: answer ``status`` and close the connection."""
+
+    def __init__(self, status: int, msg: str):
+        super().__init__(msg)
+        self.status = status
+        self.msg = msg
+
+
+class ClientProtocol(asyncio.Protocol):
+    __slots__ = ("server", "traffic", "mgmt", "parser", "transport", "flow", "peer", "ip", "active", "queue",
+                 "reading", "closing", "closed", "deadline", "phase", "rx", "rx_mark", "head_rx", "in_head",
+                 "error_after", "rejected", "in_done", "_url", "_parts", "_hsize", "_hosts", "_cl", "_te",
+                 "_te_n", "_conn", "_xff", "_expect")
+
+    def __init__(self, server, role: int):
+        self.server = server
+        self.traffic = bool(role & TRAFFIC)
+        self.mgmt = bool(role & MGMT)
+        self.parser = HttpRequestParser(self)
+        self.transport = None
+        self.flow = None
+        self.peer = ""
+        self.ip = b""
+        self.active: Exchange | None = None
+        self.queue: deque[Exchange] | None = None
+        self.reading: Exchange | None = None    # the exchange whose body is being parsed
+        self.closing = False
+        self.closed = False
+        self.deadline = 0.0
+        self.phase = HEAD
+        self.rx = self.rx_mark = self.head_rx = 0
+        self.in_head = False
+        self.error_after = None
+        self.rejected = None
+        self.in_done = False
+        self._url = b""
+
+    # -- asyncio callbacks ---------------------------------------------------------------
+
+    def connection_made(self, transport) -> None:
+        server = self.server
+        self.transport = transport
+        if len(server.clients) >= server.max_connections or server.draining:
+            self.closed = True
+            transport.close()
+            return
+        server.clients.add(self)
+        self.flow = FlowControl(transport)
+        peer = transport.get_extra_info("peername")
+        if peer:
+            self.peer = f"[{peer[0]}]:{peer[1]}" if ":" in peer[0] else f"{peer[0]}:{peer[1]}"
+            self.ip = peer[0].encode()
+        self.deadline = server.loop_time() + server.header_timeout
+
+    def connection_lost(self, exc) -> None:
+        self.closed = True
+        self.server.clients.discard(self)
+        ex = self.active
+        if ex is not None:
+            self.active = None
+            ex.client_gone()
+        if self.flow is not None:
+            self.flow.decouple()
+
+    def pause_writing(self) -> None:
+        self.flow.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.flow.resume_writing()
+
+    def data_received(self, data: bytes) -> None:
+        if self.closed:
+            return
+        self.rx += len(data)
+        try:
+            self.parser.feed_data(data)
+        except HttpParserUpgrade as exc:
+            # an Upgrade request was served as a plain one (Upgrade is hop-by-hop): go on
+            self.data_received(data[exc.args[0]:])
+        except HttpParserError as exc:
+            self._parse_error(exc)
+        else:
+            if self.in_head:
+                self.head_rx += len(data)
+                if self.head_rx > self.server.head_limit:
+                    self._parse_error(None, Reject(431, "request header block too large"))
+
+    def eof_received(self):
+        # a half-closed client still gets its response; an idle one is simply gone
+        return self.active is not None
+
+    # -- timers ----------------------------------------------------------------------------
+
+    def deadline_passed(self, now: float) -> None:
+        phase = self.phase
+        if phase == BODY and (self.rx != self.rx_mark or self.flow.paused_by):
+            self.rx_mark = self.rx
+            self.deadline = now + self.server.body_timeout
+            return
+        self.deadline = 0.0
+        if phase == BODY and self.reading is not None and self.reading is self.active:
+            self.reading.bad_body(408, "request body not received in time")
+        elif phase == BUSY or (self.active is not None and self.flow.paused_by):
+            return  # the node side has its own timer; a queued head waits its turn
+        else:
+            self.close()
+
+    # -- httptools callbacks ---------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        if self.closed or self.closing and self.active is None:
+            raise Reject(0, "")
+        self.in_head = True
+        self.head_rx = 0
+        if self.phase != HEAD:
+            self.phase = HEAD
+            self.deadline = self.server.loop_time() + self.server.header_timeout
+        self._url = b""
+        self._parts = []
+        self._hsize = 0
+        self._hosts = 0
+        self._cl = self._te = self._conn = self._xff = self._expect = None
+        self._te_n = 0
+
+    def on_url(self, url: bytes) -> None:
+        url = self._url = self._url + url if self._url else url
+        if len(url) > self.server.max_request_line:
+            raise Reject(414, "request line too long")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._hsize += len(name) + len(value) + 4
+        if self._hsize > self.server.max_header_size:
+            raise Reject(431, "request header block too large")
+        low = name.lower()
+        if low in REQUEST_SPECIAL:
+            if low == b"host":
+                self._hosts += 1
+            elif low == b"content-length":
+                self._cl = value
+                return
+            elif low == b"transfer-encoding":
+                self._te = value
+                self._te_n += 1
+                return
+            elif low == b"connection":
+                self._conn = value
+                return
+            elif low == b"x-forwarded-for":
+                self._xff = value if self._xff is None else self._xff + b", " + value
+                return
+            elif low == b"expect":
+                self._expect = value
+                return
+            else:
+                return      # other hop-by-hop headers, and X-Forwarded-Proto (we set it)
+        self._parts += (name, b": ", value, CRLF)
+
+    def on_headers_complete(self) -> None:
+        self.in_head = False
+        parser = self.parser
+        version = parser.get_http_version()
+        if version == "1.1":
+            http10 = False
+        elif version == "1.0":
+            http10 = True
+        else:
+            raise Reject(400, f"unsupported HTTP version {version}")
+        method = parser.get_method()
+        url = self._url
+        if url[:1] != b"/" and not (url == b"*" and method == b"OPTIONS"):
+            raise Reject(400, "the request target must be a path")
+        if self._hosts > 1 or (self._hosts == 0 and not http10):
+            raise Reject(400, "exactly one Host header is required")
+        te = self._te
+        if te is not None:
+            if self._te_n != 1 or te.strip().lower() != b"chunked" or http10:
+                raise Reject(400, "Transfer-Encoding must be exactly 'chunked'")
+            body = True
+        else:
+            body = self._cl is not None and int(self._cl) > 0
+        if body and parser.should_upgrade():
+            raise Reject(400, "Upgrade requests cannot carry a body")
+        expect = False
+        if self._expect is not None:
+            if self._expect.strip().lower() != b"100-continue":
+                raise Reject(417, "only Expect: 100-continue is supported")
+            expect = not http10
+        server = self.server
+        keep_alive = parser.should_keep_alive() and not self.closing
+        path, _, query = url.partition(b"?")
+        key = path.decode("latin-1")
+
+        local = None
+        if self.mgmt and (key.startswith("/1/lb/") or key == "/metrics"):
+            local = MANAGEMENT
+        elif not self.traffic or key.startswith("/1/lb/"):
+            local = NOT_FOUND
+        if local is None:
+            parts = self._parts
+            if self._conn is not None:
+                names = connection_names(self._conn)
+                if names:
+                    parts = drop_named(parts, names)
+            xff = self._xff
+            framing = (b"Transfer-Encoding: chunked\r\n" if te is not None
+                       else b"Content-Length: " + self._cl + CRLF if body else b"")
+            head = b"".join((method, b" ", url, b" HTTP/1.1\r\n", *parts,
+                             b"X-Forwarded-For: ", xff + b", " + self.ip if xff else self.ip, CRLF,
+                             server.proto_header, framing, CRLF))
+            ex = Exchange(self, method, url, key, head, te is not None, keep_alive, http10, expect, body)
+            if not self._hosts:
+                ex.parts = None     # HTTP/1.0 without Host: the node's address is added (exchange.py)
+        else:
+            ex = Exchange(self, method, url, key, b"", False, keep_alive, http10, expect, body)
+            ex.local = local
+            ex.parts = self._parts
+        self.reading = ex if body else None
+        if body:
+            self.phase = BODY
+            self.rx_mark = self.rx
+            self.deadline = server.loop_time() + server.body_timeout
+        else:
+            self.phase = BUSY
+            self.deadline = 0.0
+        if self.active is None:
+            self.active = ex
+            ex.start()
+        else:
+            if self.queue is None:
+                self.queue = deque()
+            self.queue.append(ex)
+            self.flow.pause_reading(QUEUED)
+
+    def on_body(self, data: bytes) -> None:
+        self.reading.body(data)
+
+    def on_message_complete(self) -> None:
+        ex = self.reading
+        if ex is not None:
+            self.reading = None
+            if self.phase == BODY:
+                self.phase = BUSY
+                self.deadline = 0.0
+            ex.body_end()
+
+    # -- errors, endings ---------------------------------------------------------------------
+
+    def _parse_error(self, exc, reject: Reject | None = None) -> None:
+        if reject is None:
+            cause = exc.__context__
+            if isinstance(cause, Reject):
+                reject = cause
+            else:
+                if cause is not None:
+                    log.error("request parser callback failed", exc_info=cause)
+                reject = Reject(400, f"malformed request: {exc}")
+        self.closed_for_input()
+        if reject.status == 0 or self.transport.is_closing():
+            return
+        reading = self.reading
+        if reading is not None and reading is self.active and (reading.up is not None or reading.open):
+            reading.bad_body(reject.status, reject.msg)
+            return
+        if reading is not None and self.queue and self.queue[-1] is reading:
+            self.queue.pop()    # a queued request whose body broke: never sent anywhere
+        response = error_response(reject.status, reject.msg)
+        if self.active is None:
+            self.transport.write(response)
+            self.close()
+        else:
+            self.error_after = response     # after the responses the client is owed
+
+    def closed_for_input(self) -> None:
+        """No more requests are read from this connection."""
+        self.in_head = False
+        self.phase = BUSY
+        self.closing = True
+        self.rejected = True
+        self.flow.pause_reading(QUEUED)
+
+    def exchange_done(self, ex: Exchange) -> None:
+        self.active = None
+        if self.in_done:
+            return      # the loop below, further up the stack, goes on
+        self.in_done = True
+        try:
+            while True:
+                if self.closed:
+                    return
+                if not ex.keep_alive or self.reading is ex:
+                    self.close()
+                    return
+                queue = self.queue
+                if queue:
+                    ex = self.active = queue.popleft()
+                    if not queue and not self.rejected:
+                        self.flow.resume_reading(QUEUED)
+                    ex.start()
+                    if ex.over:
+                        continue
+                    return
+                if self.error_after is not None:
+                    self.transport.write(self.error_after)
+                    self.close()
+                    return
+                if self.closing:
+                    self.close()
+                    return
+                if not self.in_head:
+                    self.phase = IDLE
+                    self.deadline = self.server.loop_time() + self.server.idle_timeout
+                return
+        finally:
+            self.in_done = False
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.server.clients.discard(self)
+            self.transport.close()
+
+    def drain(self) -> None:
+        """Shutdown: finish what is in flight, then close."""
+        self.closing = True
+        if self.active is None and not self.queue:
+            self.close()

@@ -1,0 +1,304 @@
+"""One request's journey through the proxy: pick a node, get a connection, stream the
+request body, hand the response over, report the outcome to the dispatcher once.
+
+Theory of operation
+-------------------
+The client side parses a request head and creates an Exchange. ``start`` asks the
+dispatcher for a node and binds a pooled connection, or opens one (the body that arrives
+meanwhile is held, up to REPLAY_LIMIT, then the client is paused). Every body byte sent is
+also kept while the total stays within REPLAY_LIMIT, so that a try that fails before any
+response byte can be replayed:
+
+* on a reused pooled connection: once, on a fresh connection to the same node (a node
+  closing an idle connection is not a node failure);
+* otherwise: ``upstream_failed`` and, up to ``--retries`` times, the next node from
+  ``choose_retry``.
+
+For every ``request_started`` exactly one ``request_done`` or ``upstream_failed`` follows
+(``_report``). The exchange ends in ``_finish``, which hands the client connection back
+to the client protocol (next pipelined request, keep-alive idle, or close).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from fnlb.proxy.flow import BUFFERED
+from fnlb.proxy.wire import CHUNK_END, CONTINUE_100, chunk, error_response
+
+REPLAY_LIMIT = 64 * 1024
+
+log = logging.getLogger("fnlb.proxy")
+access_log = logging.getLogger("fnlb.access")
+
+
+class Exchange:
+    __slots__ = ("client", "server", "method", "target", "key", "head", "chunked", "keep_alive", "http10",
+                 "is_head", "expect", "buf", "buffered", "body_done", "up", "node", "open", "tried",
+                 "retries", "reused", "t0", "status", "wait", "sent", "over", "local", "parts")
+
+    def __init__(self, client, method: bytes, target: bytes, key: str, head: bytes, chunked: bool,
+                 keep_alive: bool, http10: bool, expect: bool, body: bool):
+        self.client = client
+        self.server = client.server
+        self.method = method
+        self.target = target
+        self.key = key
+        self.head = head
+        self.chunked = chunked
+        self.keep_alive = keep_alive
+        self.http10 = http10
+        self.is_head = method == b"HEAD"
+        self.expect = expect
+        self.buf = []               # body bytes as sent upstream, kept for a replay
+        self.buffered = 0
+        self.body_done = not body
+        self.up = None
+        self.node = None
+        self.open = False           # request_started without its report yet
+        self.tried = None
+        self.retries = self.server.retries
+        self.reused = False
+        self.t0 = 0.0
+        self.status = 0
+        self.wait = None
+        self.sent = 0
+        self.over = False
+        self.local = None           # set for answers fnlb gives itself (see local.py)
+        self.parts = ()             # None: HTTP/1.0 request without Host (the node's is added)
+
+    # -- start ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.local is not None:
+            self.local.start(self)
+            return
+        server = self.server
+        node = server.dispatcher.choose(self.key)
+        if node is None:
+            self.answer(503, "no node available")
+            return
+        if self.expect and not self.body_done:
+            self.client.transport.write(CONTINUE_100)
+        self.t0 = time.monotonic()
+        self._try(node)
+
+    def _try(self, node: str) -> None:
+        self.node = node
+        self.open = True
+        self.server.dispatcher.request_started(node, self.key)
+        up = self.server.pool.acquire(node)
+        if up is not None:
+            self._attach(up, True)
+        else:
+            self.server.pool.connect(node, self)
+
+    def connected(self, up) -> None:
+        if self.over or self.node != up.node:
+            self.server.pool.release(up)    # the client left meanwhile: keep it for others
+            return
+        self._attach(up, False)
+
+    def connect_failed(self, node: str, exc) -> None:
+        if not self.over:
+            log.debug("connect to %s failed: %r", node, exc)
+            self._failed_before_response(False)
+
+    def _attach(self, up, reused: bool) -> None:
+        self.up = up
+        self.reused = reused
+        up.bind(self, self.server.upstream_timeout)
+        head = self.head
+        if self.parts is None:
+            head = b"%bHost: %b\r\n\r\n" % (head[:-2], up.node.encode())
+        buf = self.buf
+        if buf:
+            up.transport.write(b"".join((head, *buf)))
+            if self.buffered > REPLAY_LIMIT:
+                self.buf = None
+        else:
+            up.transport.write(head)
+        self.client.flow.resume_reading(BUFFERED)
+
+    # -- request body (from the client parser) -------------------------------------------
+
+    def body(self, data: bytes) -> None:
+        if self.over:
+            return
+        if self.local is not None:
+            self.local.body(self, data)
+            return
+        if self.chunked:
+            data = chunk(data)
+        up = self.up
+        if up is not None:
+            up.transport.write(data)
+        buf = self.buf
+        if buf is not None:
+            self.buffered += len(data)
+            if up is None:
+                buf.append(data)
+                if self.buffered > REPLAY_LIMIT:
+                    self.client.flow.pause_reading(BUFFERED)
+            elif self.buffered > REPLAY_LIMIT:
+                self.buf = None
+            else:
+                buf.append(data)
+
+    def body_end(self) -> None:
+        self.body_done = True
+        if self.over:
+            return
+        if self.local is not None:
+            self.local.body_end(self)
+            return
+        if self.chunked:
+            if self.up is not None:
+                self.up.transport.write(CHUNK_END)
+            if self.buf is not None:
+                self.buf.append(CHUNK_END)
+
+    def bad_body(self, status: int, msg: str) -> None:
+        """The client's body framing broke after the head went upstream: the node must
+        never see a complete request, so its connection is aborted."""
+        if self.over:
+            return
+        up = self.up
+        if up is not None:
+            self.up = None
+            up.ex = None
+            up.abort()
+        self._report(status)
+        self.keep_alive = False
+        if up is None or not up.started:
+            self.answer(status, msg)
+        else:
+            self._finish()
+
+    # -- outcomes (from the node side) ---------------------------------------------------
+
+    def response_done(self, up) -> None:
+        self.up = None
+        up.unbind()
+        if up.keep and self.body_done:
+            self.server.pool.release(up)
+        else:
+            self.server.pool.forget(up)
+            up.close()
+        if not self.body_done:
+            self.keep_alive = False     # the node answered before the body ended
+        self._report(self.status)
+        self._finish()
+
+    def upstream_lost(self, up) -> None:
+        """The node connection closed while this exchange owned it."""
+        if self.over:
+            return
+        self.up = None
+        if up.started:
+            self._report(0)             # part of the response went out: cut the client too
+            self.keep_alive = False
+            self._finish()
+        elif up.rx:
+            self._report(502)
+            self.answer(502, f"node {self.node} sent an incomplete response")
+        else:
+            self._failed_before_response(self.reused)
+
+    def upstream_broken(self, up, msg: str) -> None:
+        self.up = None
+        up.ex = None
+        up.abort()
+        if up.started:
+            self._report(0)
+            self.keep_alive = False
+            self._finish()
+        else:
+            self._report(502)
+            self.answer(502, msg)
+
+    def upstream_timed_out(self, up) -> None:
+        self.up = None
+        up.ex = None
+        up.abort()
+        self._report(504)
+        if up.started:
+            self.keep_alive = False
+            self._finish()
+        else:
+            self.answer(504, f"node {self.node} did not answer in time")
+
+    def _failed_before_response(self, reused: bool) -> None:
+        node = self.node
+        if self.buf is None:
+            # too much body went out to replay it
+            self._report(502, failed=not reused)
+            self.answer(502, f"node {node} failed")
+            return
+        if reused:
+            self.reused = False
+            self.server.pool.connect(node, self)    # a stale pooled connection: same node, fresh
+            return
+        self._report(502, failed=True)
+        tried = self.tried
+        if tried is None:
+            tried = self.tried = []
+        tried.append(node)
+        nxt = None
+        if self.retries > 0:
+            self.retries -= 1
+            nxt = self.server.dispatcher.choose_retry(self.key, tried)
+        if nxt is None:
+            self.answer(502, "no node could take the request" if len(tried) > 1 else f"node {node} failed")
+        else:
+            self._try(nxt)
+
+    def client_gone(self) -> None:
+        if self.over:
+            return
+        up = self.up
+        if up is not None:
+            self.up = None
+            up.ex = None
+            up.abort()              # never reuse a connection with a half-done exchange
+        self._report(499)
+        self.over = True
+        self.status = self.status or 499
+
+    # -- endings ---------------------------------------------------------------------------
+
+    def _report(self, status: int, failed: bool = False) -> None:
+        if self.open:
+            self.open = False
+            if failed:
+                self.server.dispatcher.upstream_failed(self.node, self.key)
+            else:
+                self.server.dispatcher.request_done(self.node, self.key, status, time.monotonic() - self.t0,
+                                                    self.wait)
+
+    def answer(self, status: int, msg: str) -> None:
+        """fnlb answers the client itself (JSON error) and ends the exchange."""
+        self.status = status
+        if not self.body_done:
+            self.keep_alive = False
+        self.client.transport.write(error_response(status, msg, keep_alive=self.keep_alive and not
+                                                   self.client.closing, head=self.is_head))
+        self._finish()
+
+    def finish_local(self) -> None:
+        self._finish()
+
+    def _finish(self) -> None:
+        if self.over:
+            return
+        self.over = True
+        self.client.flow.resume_reading(BUFFERED)
+        if self.server.access_log:
+            self._log()
+        self.client.exchange_done(self)
+
+    def _log(self) -> None:
+        access_log.info("%s %s %s %d %s %d %.6f", self.client.peer, self.method.decode("latin-1"),
+                        self.target.decode("latin-1"), self.status, self.node or "-", self.sent,
+                        time.monotonic() - self.t0 if self.t0 else 0.0)

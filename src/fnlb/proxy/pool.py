@@ -1,0 +1,100 @@
+"""Keep-alive connections to nodes: at most ``--pool-size`` idle ones per node, each
+closed after ``--pool-idle-timeout`` unused.
+
+Idle connections are kept newest-last and handed out newest first (a connection that was
+just used is the least likely to have been closed by the node); the idle sweep closes the
+oldest. A pooled connection can still turn out dead when used; the exchange then replays
+the request on a fresh connection (see exchange.py), so a stale pool never fails a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+from fnlb.proxy.upstream import UpstreamProtocol
+
+
+def node_address(node: str) -> tuple[str, int]:
+    host, _, port = node.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host, int(port)
+
+
+class Pool:
+    def __init__(self, loop, cfg):
+        self.loop = loop
+        self.size = cfg.pool_size
+        self.idle_timeout = cfg.pool_idle_timeout
+        self.connect_timeout = cfg.connect_timeout or None
+        self.idle: dict[str, deque[UpstreamProtocol]] = {}
+        self.busy: set[UpstreamProtocol] = set()   # bound to an exchange (the sweep checks them)
+        self._tasks: set[asyncio.Task] = set()
+        self.closing = False
+
+    def acquire(self, node: str) -> UpstreamProtocol | None:
+        idle = self.idle.get(node)
+        while idle:
+            up = idle.pop()
+            if not up.closed:
+                self.busy.add(up)
+                return up
+        return None
+
+    def release(self, up: UpstreamProtocol) -> None:
+        """Take back a connection whose exchange ended cleanly."""
+        self.busy.discard(up)
+        if up.closed:
+            return
+        idle = self.idle.get(up.node)
+        if idle is None:
+            idle = self.idle[up.node] = deque()
+        if self.closing or len(idle) >= self.size:
+            up.close()
+            return
+        up.idle_since = self.loop.time()
+        idle.append(up)
+
+    def forget(self, up: UpstreamProtocol) -> None:
+        """A connection closed: drop it wherever it is."""
+        self.busy.discard(up)
+        idle = self.idle.get(up.node)
+        if idle:
+            try:
+                idle.remove(up)
+            except ValueError:
+                pass
+
+    def connect(self, node: str, exchange) -> None:
+        """Open a fresh connection; calls exchange.connected(up) or exchange.connect_failed()."""
+        task = self.loop.create_task(self._connect(node, exchange))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _connect(self, node: str, exchange) -> None:
+        try:
+            host, port = node_address(node)
+            async with asyncio.timeout(self.connect_timeout):
+                _, up = await self.loop.create_connection(lambda: UpstreamProtocol(self, node), host, port)
+        except (OSError, ValueError, TimeoutError) as exc:
+            exchange.connect_failed(node, exc)
+            return
+        self.busy.add(up)
+        exchange.connected(up)
+
+    def sweep(self, now: float) -> None:
+        deadline = now - self.idle_timeout
+        for idle in self.idle.values():
+            while idle and idle[0].idle_since <= deadline:
+                idle.popleft().close()
+        for up in [up for up in self.busy if 0 < up.deadline <= now]:
+            up.deadline_passed(now)
+
+    def close(self) -> None:
+        self.closing = True
+        for task in list(self._tasks):
+            task.cancel()
+        for idle in self.idle.values():
+            while idle:
+                idle.pop().close()
