@@ -75,7 +75,7 @@ class Balancer:
         if wait_header is not None:
             wait = parse_wait(wait_header)
             if wait is None:
-                self.stats.count_invalid_wait(node)
+                self.stats.count_invalid_wait(node, key, now)
         self.router.finished(node, key, now, wait, latency, status)
         self.stats.record(node, key, status, latency, wait, not self.router.is_primary(key, node), now)
         if 0 < status < 500 or status == 499:
@@ -84,7 +84,7 @@ class Balancer:
     def upstream_failed(self, node: str, key: str) -> None:
         now = time.monotonic()
         self.router.finished(node, key, now, None, 0.0, 502)
-        self.stats.count_retry(node)
+        self.stats.count_retry(node, key, now)
         self.registry.passive_failure(node)
 
     # -- lifecycle ----------------------------------------------------------------------

@@ -1,5 +1,109 @@
-"""STUB: /1/lb/stats, /1/lb/dash, /metrics (the observability work fills this in)."""
+"""Management endpoints of observability: /1/lb/stats, the dashboard, /metrics.
+
+Every path served here is registered on the MgmtApp, so the proxy routes it to the
+management listener. The dashboard is static files from ``static/`` (read once at start)
+plus two JSON polls; its Content-Security-Policy forbids the page any other host.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+from importlib import resources
+
+from fnlb.admin.http import HTTPError, Request, Response, json_response
+from fnlb.observability import metrics
+from fnlb.observability.stats import rfc3339
+
+# The dashboard's files: URL name under /1/lb/dash/ -> (file in static/, content type).
+STATIC = {
+    "app.js": ("app.js", "text/javascript; charset=utf-8"),
+    "charts.js": ("charts.js", "text/javascript; charset=utf-8"),
+    "app.css": ("app.css", "text/css; charset=utf-8"),
+}
+DASH_HEADERS = [
+    # Belt and braces for "works offline": the browser itself refuses any other origin.
+    ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                "script-src 'self'; connect-src 'self'; frame-ancestors 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Cache-Control", "no-cache"),
+]
+
+_RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+_UNIX_MS = re.compile(r"^\d{1,16}(\.\d+)?$")
 
 
-def register(app, balancer) -> None:
-    pass
+def parse_since(text: str) -> float:
+    """Unix seconds from RFC 3339 (``2024-05-01T12:00:00Z``, offsets, fractions) or Unix
+    milliseconds (``1714564800000``); ValueError says what is wrong."""
+    text = text.strip()
+    if _UNIX_MS.match(text):
+        return float(text) / 1000.0
+    m = _RFC3339.match(text)
+    if not m:
+        raise ValueError(f"since={text!r} is neither RFC 3339 (2024-05-01T12:00:00Z) nor Unix milliseconds")
+    date, clock, frac, zone = m.groups()
+    zone = "+00:00" if zone in ("Z", "z") else zone
+    try:
+        base = datetime.fromisoformat(f"{date}T{clock}{zone}").timestamp()
+    except ValueError as exc:
+        raise ValueError(f"since={text!r}: {exc}") from None
+    return base + (float(frac) if frac else 0.0)
+
+
+def _static(name: str) -> bytes:
+    return resources.files("fnlb.observability").joinpath("static", name).read_bytes()
+
+
+class ObservabilityAPI:
+    def __init__(self, balancer, clock=time.monotonic):
+        self.balancer = balancer
+        self.clock = clock
+        self.registry = metrics.make_registry(balancer, clock)
+
+    async def stats(self, request: Request) -> Response:
+        raw = request.arg("since")
+        since = None
+        if raw is not None:
+            try:
+                since = parse_since(raw)
+            except ValueError as exc:
+                raise HTTPError(400, str(exc)) from None
+        return json_response({"stats": self.balancer.stats.rows(self.clock(), since)})
+
+    async def state(self, request: Request) -> Response:
+        """The dashboard's node table and the server's clock (so the page needs no clock)."""
+        b, now = self.balancer, self.clock()
+        online = b.registry.snapshot()
+        details = b.registry.details()
+        flight = b.router.in_flight_by_node()
+        nodes = []
+        for node in sorted(set(online) | set(details)):
+            d = details.get(node, {})
+            nodes.append({"node": node, "state": online.get(node, "offline"),
+                          "health": d.get("state"), "in_flight": flight.get(node, 0),
+                          "last_error": d.get("last_error"), "last_check": d.get("last_check"),
+                          "version": d.get("version")})
+        wall = b.stats.wall(now)
+        return json_response({"time": rfc3339(wall), "now_ms": int(wall * 1000),
+                              "window": b.stats.window, "nodes": nodes})
+
+    async def metrics(self, request: Request) -> Response:
+        return Response(200, metrics.exposition(self.registry), metrics.CONTENT_TYPE_LATEST)
+
+
+def register(app, balancer, clock=time.monotonic) -> None:
+    api = ObservabilityAPI(balancer, clock)
+    app.route("/1/lb/stats", "GET", api.stats)
+    app.route("/1/lb/dash/state", "GET", api.state)
+    app.route("/metrics", "GET", api.metrics)
+    _register_page(app, "/1/lb/dash", _static("index.html"), "text/html; charset=utf-8")
+    for url_name, (file_name, ctype) in STATIC.items():
+        _register_page(app, f"/1/lb/dash/{url_name}", _static(file_name), ctype)
+
+
+def _register_page(app, path: str, body: bytes, content_type: str) -> None:
+    async def page(request: Request) -> Response:
+        return Response(200, body, content_type, list(DASH_HEADERS))
+    app.route(path, "GET", page)

@@ -7,6 +7,8 @@ _level = choice("debug", "info", "warning", "error")
 FLAGS = [
     Flag("stats-window", 300.0, "how much per-second history /1/lb/stats and the dashboard keep",
          duration, "DURATION"),
+    Flag("stats-series", 1000, "(node, function) series kept per second; the excess is folded into "
+         "function 'other' of its node", integer(1), "N"),
     Flag("metrics-top-functions", 20, "functions given their own label in /metrics (the rest are 'other')",
          integer(0), "N"),
     Flag("log-level", "info", "debug, info, warning or error (also LOG_LEVEL)",

@@ -1,0 +1,118 @@
+"""``/metrics``: a prometheus-client Collector that reads fnlb's own counters at scrape time.
+
+Theory of operation
+-------------------
+The data path never touches prometheus-client: it bumps plain counters in
+:class:`~fnlb.observability.stats.StatsRecorder`. At scrape time :func:`families` turns a
+snapshot of those counters, plus what the router (in-flight) and the node registry (up/down,
+health-check results) report, into metric families. The collector lives in its own
+``CollectorRegistry`` (never the global default) next to the process collector.
+
+Label cardinality is bounded: ``node`` takes the configured nodes, ``code`` six classes,
+``func`` only the ``--metrics-top-functions`` busiest functions by recent rate.
+"""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, ProcessCollector, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+
+from fnlb.observability.stats import CLASS_NAMES, StatsRecorder
+
+__all__ = ["CONTENT_TYPE_LATEST", "FnlbCollector", "families", "make_registry", "exposition"]
+
+
+def families(stats: StatsRecorder, now: float, up: dict[str, bool], in_flight: dict[str, int],
+             checks: dict[tuple[str, str], int]) -> list:
+    """All fnlb metric families for one scrape (pure: everything comes in as arguments)."""
+    totals = stats.node_totals(now)
+    out = _traffic(totals) + _nodes(totals, up, in_flight, checks) + _functions(stats, now)
+    folded = CounterMetricFamily("fnlb_stats_folded_requests",
+                                 "Requests counted under func 'other' in /1/lb/stats because a "
+                                 "second already held --stats-series series")
+    folded.add_metric([], stats.folded)
+    return out + [folded]
+
+
+def _traffic(totals) -> list:
+    requests = CounterMetricFamily("fnlb_requests", "Requests finished, by node and status class "
+                                   "(broken = the node closed the connection mid-response)",
+                                   labels=["node", "code"])
+    duration = HistogramMetricFamily("fnlb_request_duration_seconds",
+                                     "Time from sending a request to a node to the end of its response",
+                                     labels=["node"])
+    spills = CounterMetricFamily("fnlb_spills", "Requests served by a node other than the key's "
+                                 "consistent-hash home", labels=["node"])
+    retries = CounterMetricFamily("fnlb_retries", "Tries that failed before any response byte "
+                                  "(refused, reset, timed out); the proxy retries them elsewhere",
+                                  labels=["node"])
+    invalid = CounterMetricFamily("fnlb_invalid_wait_headers", "Responses whose XXX-FXLB-WAIT "
+                                  "header did not parse and was ignored", labels=["node"])
+    for node, t in sorted(totals.items()):
+        for name, count in zip(CLASS_NAMES, t.classes):
+            if count:
+                requests.add_metric([node, name], count)
+        duration.add_metric([node], t.metric_buckets(), t.latency_sum)
+        spills.add_metric([node], t.spills)
+        retries.add_metric([node], t.retries)
+        invalid.add_metric([node], t.invalid_wait)
+    return [requests, duration, spills, retries, invalid]
+
+
+def _nodes(totals, up, in_flight, checks) -> list:
+    node_up = GaugeMetricFamily("fnlb_node_up", "1 if the node is online (healthy), else 0",
+                                labels=["node"])
+    flight = GaugeMetricFamily("fnlb_node_in_flight", "Requests sent to the node and not finished",
+                               labels=["node"])
+    wait = GaugeMetricFamily("fnlb_node_wait_seconds", "EWMA (alpha 0.1 per request) of the "
+                             "XXX-FXLB-WAIT the node reported", labels=["node"])
+    hc = CounterMetricFamily("fnlb_health_checks", "Active health checks by result",
+                             labels=["node", "result"])
+    for node in sorted(up):
+        node_up.add_metric([node], 1.0 if up[node] else 0.0)
+        flight.add_metric([node], in_flight.get(node, 0))
+    for node, t in sorted(totals.items()):
+        if t.wait_ewma is not None:
+            wait.add_metric([node], t.wait_ewma)
+    for (node, result), count in sorted(checks.items()):
+        hc.add_metric([node, result], count)
+    return [node_up, flight, wait, hc]
+
+
+def _functions(stats: StatsRecorder, now: float) -> list:
+    wait = GaugeMetricFamily("fnlb_function_wait_seconds", "EWMA of the reported wait of the "
+                             "busiest functions (--metrics-top-functions)", labels=["func"])
+    rate = GaugeMetricFamily("fnlb_function_requests_per_second", "Recent request rate (decayed "
+                             "over about a minute) of the busiest functions", labels=["func"])
+    for func, per_second, ewma in stats.top_functions_now(now):
+        rate.add_metric([func], per_second)
+        if ewma is not None:
+            wait.add_metric([func], ewma)
+    return [wait, rate]
+
+
+class FnlbCollector:
+    """Thin shell: gathers the balancer's live views and calls :func:`families`."""
+
+    def __init__(self, balancer, clock=time.monotonic):
+        self.balancer = balancer
+        self.clock = clock
+
+    def collect(self):
+        b = self.balancer
+        up = {node: state == "online" for node, state in b.registry.snapshot().items()}
+        return families(b.stats, self.clock(), up, b.router.in_flight_by_node(),
+                        b.registry.check_counts())
+
+
+def make_registry(balancer, clock=time.monotonic) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(FnlbCollector(balancer, clock))
+    ProcessCollector(registry=registry)
+    return registry
+
+
+def exposition(registry: CollectorRegistry) -> bytes:
+    return generate_latest(registry)

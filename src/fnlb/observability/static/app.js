@@ -1,0 +1,249 @@
+/* fnlb dashboard: polls the management API every second and redraws.
+ *
+ * Data: /1/lb/dash/state (node table, server clock) and /1/lb/stats?since=<newest bucket>
+ * (only seconds not seen yet). Rows are folded into per-second buckets by node and by
+ * function; charts show the last VIEW seconds, functions beyond the TOP busiest as "other"
+ * so that 50 functions on 10 nodes stay readable.
+ */
+"use strict";
+
+(() => {
+  const VIEW = 120;                 // seconds on the charts
+  const TOP = 8;                    // functions with their own line
+  const PALETTE = ["#5aa9e6", "#f6a04d", "#6cc070", "#ef6f6c", "#b48ead", "#e8d06b",
+                   "#56c2c2", "#f49ac2", "#c7a27c", "#9aa7ff", "#a3d977", "#ff8c5a"];
+  const OTHER = "other", OTHER_COLOR = "#7f8a99";
+  const { LineChart, formatSeconds, formatRate, clock, htmlEl } = Charts;
+
+  const buckets = new Map();        // unix second -> {nodes: Map, funcs: Map, tot}
+  let newest = null;                // timestamp of the newest bucket received (RFC 3339)
+  let serverNow = 0;                // server clock, unix seconds
+  let nodeState = [];
+
+  const charts = {
+    nodeTp: new LineChart(byId("chart-node-tp"), { yTitle: "requests / s", format: formatRate }),
+    nodeWait: new LineChart(byId("chart-node-wait"), { yTitle: "wait", format: formatSeconds }),
+    nodeP99: new LineChart(byId("chart-node-p99"), { yTitle: "latency", format: formatSeconds }),
+    funcTp: new LineChart(byId("chart-func-tp"), { yTitle: "requests / s", format: formatRate }),
+    funcWait: new LineChart(byId("chart-func-wait"), { yTitle: "wait", format: formatSeconds }),
+    events: new LineChart(byId("chart-events"), { yTitle: "events / s", format: formatRate }),
+  };
+
+  function byId(id) { return document.getElementById(id); }
+
+  // -- colours stay with a name while it is shown ------------------------------------
+  class ColorBook {
+    constructor() { this.byName = new Map(); }
+    assign(names) {
+      const used = new Set(names.map(n => this.byName.get(n)).filter(c => c));
+      let free = PALETTE.filter(c => !used.has(c));
+      for (const n of names) {
+        if (n === OTHER) continue;
+        if (!this.byName.has(n) || !used.has(this.byName.get(n))) {
+          const c = free.shift() || PALETTE[this.byName.size % PALETTE.length];
+          this.byName.set(n, c);
+          used.add(c);
+        }
+      }
+    }
+    get(name) { return name === OTHER ? OTHER_COLOR : this.byName.get(name); }
+  }
+  const nodeColors = new ColorBook(), funcColors = new ColorBook();
+
+  // -- data -----------------------------------------------------------------------------
+  function acc(map, key) {
+    let a = map.get(key);
+    if (!a) map.set(key, a = { tp: 0, ws: 0, wn: 0, p99: null, sp: 0, rt: 0, err: 0, nodes: new Set() });
+    return a;
+  }
+
+  function ingest(rows) {
+    for (const r of rows) {
+      const sec = Date.parse(r.timestamp) / 1000;
+      let b = buckets.get(sec);
+      if (!b) buckets.set(sec, b = { nodes: new Map(), funcs: new Map(), tot: acc(new Map(), "") });
+      for (const a of [acc(b.nodes, r.node), acc(b.funcs, r.func), b.tot]) {
+        a.tp += r.tp; a.ws += r.wait * r.waits; a.wn += r.waits;
+        a.sp += r.spills; a.rt += r.retries; a.err += r.errors;
+        a.inv = (a.inv || 0) + r.invalid_wait;
+        if (r.tp && (a.p99 === null || r.p99 > a.p99)) a.p99 = r.p99;
+        a.nodes.add(r.node);
+      }
+      newest = r.timestamp;
+    }
+    for (const sec of buckets.keys()) if (sec < serverNow - VIEW - 5) buckets.delete(sec);
+  }
+
+  // Per-second values of one accumulator field over [t0, t1]; missing seconds are 0 for
+  // counts and null (a gap) for means.
+  function seriesOf(t0, t1, pick) {
+    const out = [];
+    for (let t = t0; t <= t1; t++) out.push(pick(buckets.get(t)));
+    return out;
+  }
+  const rate = field => a => (a ? a[field] : 0);
+  const meanWait = a => (a && a.wn ? a.ws / a.wn : null);
+  const p99 = a => (a && a.tp ? a.p99 : null);
+
+  function sum(t0, t1, group, key, field) {
+    let total = 0;
+    for (let t = t0; t <= t1; t++) {
+      const b = buckets.get(t), a = b && b[group].get(key);
+      if (a) total += a[field];
+    }
+    return total;
+  }
+
+  // -- rendering -----------------------------------------------------------------------
+  function render() {
+    const t1 = Math.floor(serverNow) - 1, t0 = t1 - VIEW + 1;     // complete seconds only
+    const nodes = [...new Set([...nodeState.map(n => n.node),
+      ...[...buckets.values()].flatMap(b => [...b.nodes.keys()])])].sort();
+    nodeColors.assign(nodes);
+    const perNode = pick => nodes.map(n => ({ name: n, color: nodeColors.get(n),
+      values: seriesOf(t0, t1, b => pick(b && b.nodes.get(n))) }));
+    charts.nodeTp.update(t0, t1, perNode(rate("tp")));
+    charts.nodeWait.update(t0, t1, perNode(meanWait));
+    charts.nodeP99.update(t0, t1, perNode(p99));
+    renderFunctions(t0, t1);
+    charts.events.update(t0, t1, [
+      { name: "spills", color: "#e8d06b", values: seriesOf(t0, t1, b => rate("sp")(b && b.tot)) },
+      { name: "retries", color: "#b48ead", values: seriesOf(t0, t1, b => rate("rt")(b && b.tot)) },
+      { name: "errors (5xx, broken)", color: "#ef6f6c", values: seriesOf(t0, t1, b => rate("err")(b && b.tot)) },
+      { name: "invalid wait headers", color: "#56c2c2", values: seriesOf(t0, t1, b => rate("inv")(b && b.tot)) },
+    ]);
+    renderKpis(buckets.get(t1));
+    renderNodes(nodes, t1);
+  }
+
+  function topFunctions(t0, t1) {
+    const totals = new Map();
+    for (let t = t0; t <= t1; t++) {
+      const b = buckets.get(t);
+      if (b) for (const [f, a] of b.funcs) totals.set(f, (totals.get(f) || 0) + a.tp);
+    }
+    const ranked = [...totals.entries()].filter(([f]) => f !== OTHER).sort((a, b) => b[1] - a[1]);
+    return { top: ranked.slice(0, TOP).map(([f]) => f), rest: ranked.length > TOP || totals.has(OTHER) };
+  }
+
+  function renderFunctions(t0, t1) {
+    const { top, rest } = topFunctions(t0, t1);
+    funcColors.assign(top);
+    const shown = new Set(top);
+    // "other" = every function not in the top list, plus the server's own "other".
+    const fold = (b, pick, merge) => {
+      if (!b) return null;
+      const parts = [...b.funcs].filter(([f]) => !shown.has(f)).map(([, a]) => a);
+      return merge(parts);
+    };
+    const otherTp = b => fold(b, null, parts => parts.reduce((s, a) => s + a.tp, 0)) || 0;
+    const otherWait = b => fold(b, null, parts => {
+      const wn = parts.reduce((s, a) => s + a.wn, 0);
+      return wn ? parts.reduce((s, a) => s + a.ws, 0) / wn : null;
+    });
+    const names = rest ? [...top, OTHER] : top;
+    const tp = names.map(f => ({ name: f, color: funcColors.get(f), values: seriesOf(t0, t1,
+      b => (f === OTHER ? otherTp(b) : rate("tp")(b && b.funcs.get(f)))) }));
+    const wait = names.map(f => ({ name: f, color: funcColors.get(f), values: seriesOf(t0, t1,
+      b => (f === OTHER ? otherWait(b) : meanWait(b && b.funcs.get(f)))) }));
+    charts.funcTp.update(t0, t1, tp);
+    charts.funcWait.update(t0, t1, wait);
+    renderFunctionTable(t1);
+  }
+
+  function renderKpis(last) {
+    const online = nodeState.filter(n => n.state === "online").length;
+    byId("kpi-nodes").textContent = `${online} / ${nodeState.length}`;
+    byId("kpi-rps").textContent = formatRate(last ? last.tot.tp : 0);
+    byId("kpi-wait").textContent = formatSeconds(last ? meanWait(last.tot) : null);
+    byId("kpi-p99").textContent = formatSeconds(last ? p99(last.tot) : null);
+    byId("kpi-spills").textContent = formatRate(last ? last.tot.sp : 0);
+    byId("kpi-retries").textContent = formatRate(last ? last.tot.rt : 0);
+    byId("kpi-errors").textContent = formatRate(last ? last.tot.err : 0);
+  }
+
+  function cell(row, text, cls) { return htmlEl("td", cls || "", row, text); }
+
+  function renderNodes(nodes, t1) {
+    const body = document.querySelector("#nodes tbody");
+    body.replaceChildren();
+    const byNode = new Map(nodeState.map(n => [n.node, n]));
+    const avg = 5, t0 = t1 - avg + 1;
+    for (const node of nodes) {
+      const st = byNode.get(node) || { state: "removed", in_flight: 0, last_error: null };
+      const row = htmlEl("tr", "", body);
+      const name = cell(row, "", "name");
+      htmlEl("span", "dot", name).style.background = nodeColors.get(node);
+      name.appendChild(document.createTextNode(node));
+      htmlEl("span", "badge " + (st.state === "online" ? "online" : "offline"), cell(row, ""), st.state);
+      cell(row, String(st.in_flight), "num");
+      cell(row, formatRate(sum(t0, t1, "nodes", node, "tp") / avg), "num");
+      const ws = sum(t0, t1, "nodes", node, "ws"), wn = sum(t0, t1, "nodes", node, "wn");
+      cell(row, formatSeconds(wn ? ws / wn : null), "num");
+      const last = buckets.get(t1), a = last && last.nodes.get(node);
+      cell(row, formatSeconds(p99(a)), "num");
+      cell(row, formatRate(sum(t0, t1, "nodes", node, "sp") / avg), "num");
+      cell(row, formatRate(sum(t0, t1, "nodes", node, "err") / avg), "num");
+      const err = cell(row, st.last_error || "", "err");
+      err.title = st.last_error || "";
+    }
+  }
+
+  function renderFunctionTable(t1) {
+    const span = 10, t0 = t1 - span + 1;
+    const agg = new Map();
+    for (let t = t0; t <= t1; t++) {
+      const b = buckets.get(t);
+      if (!b) continue;
+      for (const [f, a] of b.funcs) {
+        const g = acc(agg, f);
+        g.tp += a.tp; g.ws += a.ws; g.wn += a.wn;
+        a.nodes.forEach(n => g.nodes.add(n));
+      }
+    }
+    const total = [...agg.values()].reduce((s, a) => s + a.tp, 0);
+    const ranked = [...agg.entries()].sort((a, b) => b[1].tp - a[1].tp).slice(0, 12);
+    const body = document.querySelector("#funcs tbody");
+    body.replaceChildren();
+    for (const [f, a] of ranked) {
+      const row = htmlEl("tr", "", body);
+      const name = cell(row, "", "name");
+      const color = funcColors.get(f);
+      if (color) htmlEl("span", "dot", name).style.background = color;
+      name.appendChild(document.createTextNode(f));
+      name.title = f;
+      cell(row, formatRate(a.tp / span), "num");
+      cell(row, formatSeconds(a.wn ? a.ws / a.wn : null), "num");
+      cell(row, total ? `${Math.round(100 * a.tp / total)} %` : "–", "num");
+      cell(row, String(a.nodes.size), "num");
+    }
+  }
+
+  // -- polling -------------------------------------------------------------------------
+  async function getJSON(url) {
+    const resp = await fetch(url, { cache: "no-store" });
+    if (!resp.ok) throw new Error(`${url.split("?")[0]}: HTTP ${resp.status}`);
+    return resp.json();
+  }
+
+  async function poll() {
+    const status = byId("status");
+    try {
+      const state = await getJSON("/1/lb/dash/state");
+      serverNow = state.now_ms / 1000;
+      nodeState = state.nodes;
+      const since = newest || String(state.now_ms - (VIEW + 1) * 1000);
+      const data = await getJSON("/1/lb/stats?since=" + encodeURIComponent(since));
+      ingest(data.stats);
+      render();
+      status.className = "status live";
+      status.textContent = `live · updated ${clock(serverNow)} · history ${state.window} s on the server`;
+    } catch (err) {
+      status.className = "status down";
+      status.textContent = `not updating: ${err.message}`;
+    }
+    setTimeout(poll, 1000);
+  }
+
+  poll();
+})();

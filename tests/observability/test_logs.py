@@ -1,0 +1,73 @@
+"""Log formats: text and JSON lines, extra fields, the access-log helper."""
+
+import io
+import json
+import logging
+from types import SimpleNamespace
+
+import pytest
+
+from fnlb.observability.logs import JsonFormatter, TextFormatter, log_access, setup_logging
+
+
+@pytest.fixture
+def capture():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger("fnlb.test-logs")
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    yield logger, handler, stream
+    logger.removeHandler(handler)
+
+
+def test_json_one_object_per_line_with_extras(capture):
+    logger, handler, stream = capture
+    handler.setFormatter(JsonFormatter())
+    logger.warning("node %s is offline", "10.0.0.5:8080", extra={"node": "10.0.0.5:8080", "failures": 2})
+    logger.info("line one\nline two")
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2
+    first = json.loads(lines[0])
+    assert first["level"] == "warning" and first["logger"] == "fnlb.test-logs"
+    assert first["msg"] == "node 10.0.0.5:8080 is offline" and first["failures"] == 2
+    assert first["time"].endswith("Z") and "T" in first["time"]
+    assert json.loads(lines[1])["msg"] == "line one\nline two"
+
+
+def test_text_is_one_line_with_key_values(capture):
+    logger, handler, stream = capture
+    handler.setFormatter(TextFormatter())
+    logger.info("store error\r\ninjected", extra={"store": "postgres://db", "error": "timed out"})
+    out = stream.getvalue()
+    assert out.count("\n") == 1
+    assert "INFO    fnlb.test-logs: store error\\r\\ninjected" in out
+    assert 'store=postgres://db error="timed out"' in out
+
+
+def test_access_log_in_both_formats(capture):
+    logger, handler, stream = capture
+    handler.setFormatter(TextFormatter())
+    log_access("127.0.0.1:5555", "GET", "/r/app/hello", 200, "127.0.0.1:8080", 0.0123, 42, logger=logger)
+    text = stream.getvalue()
+    assert "fnlb.test-logs: GET /r/app/hello 200 client=127.0.0.1:5555 node=127.0.0.1:8080 ms=12.3 bytes=42" in text
+    assert "path=" not in text
+    handler.setFormatter(JsonFormatter())
+    stream.truncate(0), stream.seek(0)
+    log_access("127.0.0.1:5555", "POST", "/r/app/x", 502, None, 0.5, 0, logger=logger)
+    obj = json.loads(stream.getvalue())
+    assert obj["msg"] == "POST /r/app/x 502" and obj["status"] == 502 and obj["path"] == "/r/app/x"
+    assert obj["node"] == "-" and obj["ms"] == 500.0 and "_in_msg" not in obj
+
+
+def test_setup_logging_sets_level_and_format():
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        setup_logging(SimpleNamespace(log_level="warning", log_format="json"))
+        assert root.level == logging.WARNING
+        assert isinstance(root.handlers[-1].formatter, JsonFormatter)
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
