@@ -102,3 +102,18 @@ def test_parse_wait_common_forms(raw, seconds):
 def test_parse_wait_huge_fast_form_overflows():
     assert parse_wait(b"9300000000s") is None  # > 2**63 ns
     assert parse_wait(b"9223372036.854775807s") == pytest.approx(9223372036.854775807)
+
+
+def test_parse_wait_accepts_any_bytes_like():
+    assert parse_wait(bytearray(b"1.5ms")) == 0.0015
+    assert parse_wait(memoryview(b"2s")) == 2.0
+
+
+def test_parse_wait_cache_is_bounded_and_skips_long_values():
+    from fnlb.routing import waitheader
+    for i in range(10_000):
+        assert parse_wait(f"{i}ms".encode()) == pytest.approx(i / 1000)
+    assert len(waitheader._cache) <= waitheader._CACHE_SIZE
+    long_value = b"0" * 1000 + b"1s"
+    assert parse_wait(long_value) == 1.0
+    assert long_value not in waitheader._cache

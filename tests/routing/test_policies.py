@@ -190,10 +190,29 @@ def test_default_first_sample_cold_start_does_not_spill():
     assert picks(p, ns, n=1000, now=0.1) == Counter({primary: 1000})
 
 
+def test_default_burst_of_cold_starts_on_a_spill_node_does_not_cascade():
+    """A burst lands on the key's second node, where every call cold-starts (2.5 s)."""
+    p, ns = policy("default"), NodeSet(NODES)
+    second = ns.spill_order(KEY)[1]
+    for _ in range(20):
+        p.started(second, KEY, 0.0)
+    for i in range(20):
+        p.finished(second, KEY, 2.5 + i * 0.01, 2.5, 2.6, 200)
+    assert p.waits.get(second, KEY, 2.8) <= 0.25
+    assert p.choose(KEY, NodeSet([second]), 2.8) == second
+    # Requests sent once the key is known there count in full again.
+    p.started(second, KEY, 3.0)
+    p.finished(second, KEY, 3.1, 2.5, 2.6, 200)
+    assert p.waits.get(second, KEY, 3.1) == pytest.approx(0.1 * 2.5 + 0.9 * 0.25)
+
+
 def test_default_real_overload_spills_after_a_few_samples():
     p, ns = policy("default"), NodeSet(NODES)
     primary = ns.primary(KEY)
-    for i in range(15):
+    p.started(primary, KEY, 0.0)
+    p.finished(primary, KEY, 0.0, 3.0, 3.0, 200)  # capped: could be a cold start
+    for i in range(1, 15):
+        p.started(primary, KEY, i * 0.01)
         p.finished(primary, KEY, i * 0.01, 3.0, 3.0, 200)
     assert p.waits.get(primary, KEY, 0.2) > 1.0
     assert picks(p, ns, n=1000, now=0.2)[primary] < 200

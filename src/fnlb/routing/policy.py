@@ -11,7 +11,7 @@ placement simulator may drive a policy directly in virtual time.
 
 Every policy owns the two observation tables, fed the same way whatever the policy:
 
-* ``inflight`` (``InFlight``): requests started and not finished, per node and per pair;
+* ``inflight`` (``InFlight``): requests started and not finished, per node;
 * ``waits`` (``WaitTable``): the time-aware EWMA of reported waits per (node, key).
 
 A policy overrides ``choose`` (and ``order`` when its spill order is not the key's
@@ -66,12 +66,12 @@ class Policy:
         return nodes.spill_order(key)
 
     def started(self, node: str, key: str, now: float) -> None:
-        self.inflight.start(node, key)
+        self.inflight.start(node)
 
     def finished(self, node: str, key: str, now: float, wait: float | None, latency: float, status: int) -> None:
         """A request ended. ``wait`` is None when the node sent no valid XXX-FXLB-WAIT
         (including status 502: it failed before answering)."""
-        self.inflight.finish(node, key)
+        self.inflight.finish(node)
         if wait is not None:
             self.observe_wait(node, key, wait, now)
 

@@ -25,56 +25,87 @@ every balancer) and takes the first node it *accepts*:
 
 Fixes of the reference (``seed``): waits age with time, so a node that traffic left stops
 repelling its keys within ``wait_grace + wait_fade`` (4 s by default); in-flight counts
-are a signal; each key has its own spill order; and the **first** sample of a (node, key)
-pair, which usually includes that key's cold start on the node, is capped at
-``spill_wait`` so one cold start cannot push the key off its node (a real overload shows
-in the next samples and in the load bound).
+are a signal; each key has its own spill order; and a cold start does not panic the
+router. A request sent to a node where the key has no live wait average (it never ran
+there, or not for seconds) probably pays the key's cold start there, so its sample is
+capped at ``spill_wait`` when it comes back: the policy counts such requests per
+(node, key) while they are in flight. A burst spilled onto a fresh node, whose calls all
+cold-start at once, therefore does not make that node look overloaded and cascade the
+key further; a real overload shows in the samples of later requests and, at once, in the
+in-flight bound.
 
-The common case, an unloaded primary, costs two dictionary lookups and no allocation
-beyond the (node, key) tuple.
+The common case, an unloaded primary with a low or no average, costs two dictionary
+lookups and one (node, key) tuple, with no call into the wait table.
 """
 
 from __future__ import annotations
 
-import math
+import random
 
 from fnlb.routing.nodeset import NodeSet
-from fnlb.routing.policy import Policy
+from fnlb.routing.policy import Params, Policy
 
 
 class StickySpill(Policy):
     name = "default"
 
-    def _bound(self, n: int) -> int:
+    def __init__(self, params: Params | None = None, rng: random.Random | None = None):
+        super().__init__(params, rng)
         p = self.params
-        return max(p.load_floor, math.ceil(p.load_factor * (self.inflight.total + 1) / n))
+        self._floor, self._factor = p.load_floor, p.load_factor
+        self._low, self._high, self._keep = p.spill_wait, p.spill_wait_max, p.spill_keep
+        self._cold: dict[tuple[str, str], int] = {}  # in flight, sent where the key had no live average
 
-    def _accepts(self, node: str, key: str, now: float, bound: int) -> bool:
-        if self.inflight.by_node.get(node, 0) >= bound:
+    def _accepts(self, node: str, key: str, now: float, n: int) -> bool:
+        inflight = self.inflight
+        count = inflight.by_node.get(node, 0)
+        # count >= max(floor, ceil(factor * (total + 1) / n)), without the ceil: count is whole.
+        if count >= self._floor and count >= self._factor * (inflight.total + 1) / n:
             return False
-        p = self.params
         wait = self.waits.get(node, key, now)
-        if wait <= p.spill_wait:
+        if wait <= self._low:
             return True
-        if wait >= p.spill_wait_max:
-            keep = p.spill_keep
+        if wait >= self._high:
+            keep = self._keep
         else:
-            keep = 1.0 - (1.0 - p.spill_keep) * (wait - p.spill_wait) / (p.spill_wait_max - p.spill_wait)
+            keep = 1.0 - (1.0 - self._keep) * (wait - self._low) / (self._high - self._low)
         return self.rng.random() < keep
 
     def choose(self, key: str, nodes: NodeSet, now: float) -> str:
-        bound = self._bound(len(nodes.nodes))
         primary = nodes.primary(key)
-        if self._accepts(primary, key, now, bound):
+        # Fast path: few requests in flight and a stored average (an upper bound of the
+        # aged one) that is low or absent.
+        if self.inflight.by_node.get(primary, 0) < self._floor:
+            entry = self.waits.entries.get((primary, key))
+            if entry is None or entry[0] <= self._low:
+                return primary
+        n = len(nodes.nodes)
+        if self._accepts(primary, key, now, n):
             return primary
         order = nodes.spill_order(key)
-        for i in range(1, len(order)):
-            if self._accepts(order[i], key, now, bound):
+        for i in range(1, n):
+            if self._accepts(order[i], key, now, n):
                 return order[i]
         by_node = self.inflight.by_node
         return min(order, key=lambda node: by_node.get(node, 0))  # min() keeps the first of ties
 
-    def observe_wait(self, node: str, key: str, wait: float, now: float) -> None:
+    def started(self, node: str, key: str, now: float) -> None:
+        self.inflight.start(node)
         if not self.waits.known(node, key, now):
-            wait = min(wait, self.params.spill_wait)  # likely a cold start: not evidence of load
-        self.waits.add(node, key, wait, now)
+            pair = (node, key)
+            self._cold[pair] = self._cold.get(pair, 0) + 1
+
+    def finished(self, node: str, key: str, now: float, wait: float | None, latency: float, status: int) -> None:
+        self.inflight.finish(node)
+        if self._cold:
+            pair = (node, key)
+            cold = self._cold.get(pair)
+            if cold:
+                if cold == 1:
+                    del self._cold[pair]
+                else:
+                    self._cold[pair] = cold - 1
+                if wait is not None and wait > self._low:
+                    wait = self._low  # probably the key's cold start here, not load
+        if wait is not None:
+            self.waits.add(node, key, wait, now)

@@ -34,7 +34,7 @@ ALPHA = 0.1
 
 
 class WaitTable:
-    __slots__ = ("capacity", "grace", "fade", "_entries")
+    __slots__ = ("capacity", "grace", "fade", "entries")
 
     def __init__(self, capacity: int = 100_000, grace: float = 1.0, fade: float = 3.0):
         if capacity < 1:
@@ -42,8 +42,9 @@ class WaitTable:
         self.capacity = capacity
         self.grace = grace
         self.fade = fade
-        # (node, key) -> [average seconds, time of last sample]
-        self._entries: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
+        # (node, key) -> [average seconds, time of last sample]. Policies may read it on
+        # their hot path: the stored average is an upper bound of what get() returns.
+        self.entries: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
 
     def _value(self, entry: list[float], now: float) -> float:
         age = now - entry[1]
@@ -56,7 +57,7 @@ class WaitTable:
 
     def get(self, node: str, key: str, now: float) -> float:
         """The current (faded) average wait in seconds; 0.0 when unknown or forgotten."""
-        entry = self._entries.get((node, key))
+        entry = self.entries.get((node, key))
         if entry is None:
             return 0.0
         if now - entry[1] <= self.grace:  # the common case, inline
@@ -65,13 +66,13 @@ class WaitTable:
 
     def known(self, node: str, key: str, now: float) -> bool:
         """True if the pair has a sample that is not yet forgotten."""
-        entry = self._entries.get((node, key))
+        entry = self.entries.get((node, key))
         return entry is not None and now - entry[1] < self.grace + self.fade
 
     def add(self, node: str, key: str, seconds: float, now: float) -> None:
         """Blend one sample (seconds >= 0) into the pair's average."""
         pair = (node, key)
-        entries = self._entries
+        entries = self.entries
         entry = entries.get(pair)
         if entry is None:
             entries[pair] = [seconds, now]
@@ -89,11 +90,11 @@ class WaitTable:
         """(node, key, seconds) for every pair not yet forgotten, most recent first."""
         out = []
         horizon = self.grace + self.fade
-        for (node, key), entry in reversed(self._entries.items()):
+        for (node, key), entry in reversed(self.entries.items()):
             if now - entry[1] >= horizon:
                 break  # entries are in update order: all older ones are forgotten too
             out.append((node, key, self._value(entry, now)))
         return out
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self.entries)
