@@ -144,9 +144,11 @@ class Backend:
                     self.health_checks += 1
                     conn.sendall(HEALTH_REPLY)
                     continue
-                reply = self.reply(received) if callable(self.reply) else self.reply
-                if reply.read_body or not _has_body(received):
+                reply = self.reply
+                if callable(reply) or reply.read_body or not _has_body(received):
                     received.raw_body, received.body, received.complete = _read_body(reader, received)
+                if callable(reply):
+                    reply = reply(received)     # sees the body; read_body=False needs a plain Reply
                 with self.lock:
                     self.requests.append(received)
                 if not received.complete:
