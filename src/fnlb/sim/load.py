@@ -93,11 +93,15 @@ class LoadGenerator:
         self.started_at = 0.0
         self.elapsed = 0.0  # seconds of arrivals (less than the duration when stopped early)
         self._stopped = False
+        self._drain_until = float("inf")
         self._tasks: set[asyncio.Task] = set()
 
-    def stop(self) -> None:
-        """End the arrivals early (Ctrl-C); requests in flight still finish."""
+    def stop(self, drain: float | None = None) -> None:
+        """End the arrivals early (Ctrl-C); requests in flight get ``drain`` more seconds
+        (default: the request timeout) before they are abandoned."""
         self._stopped = True
+        if drain is not None:
+            self._drain_until = min(self._drain_until, time.monotonic() + drain)
 
     async def run(self, duration: float) -> list[Result]:
         """Play arrivals for ``duration`` seconds, then wait for the answers (up to the timeout)."""
@@ -117,13 +121,18 @@ class LoadGenerator:
                 if rate > 0 and not self._stopped:
                     self._spawn(due - start, due)
             self.elapsed = min(time.monotonic() - start, duration)
-            if self._tasks:
-                await asyncio.wait(list(self._tasks), timeout=self.timeout + 1)
+            await self._drain()
         finally:
             for task in self._tasks:
                 task.cancel()
             self.pool.close()
         return self.results
+
+    async def _drain(self) -> None:
+        """Wait for the requests in flight; stop() may shorten this while it runs."""
+        self._drain_until = min(self._drain_until, time.monotonic() + self.timeout + 1)
+        while self._tasks and time.monotonic() < self._drain_until:
+            await asyncio.wait(list(self._tasks), timeout=min(0.1, self._drain_until - time.monotonic()))
 
     def _spawn(self, elapsed: float, due: float) -> None:
         path, query = self.choose(elapsed, self.rng)
