@@ -132,6 +132,8 @@ def test_bad_db_url_exits_2_with_one_line_before_listening(db):
     (["--nodes", "127.0.0.1:1,http://x:80"], "--nodes"),
     (["--min-api-version", "latest"], "--min-api-version"),
     (["--hc-interval", "0"], "--hc-interval"),
+    (["--hc-path", "version"], "--hc-path"),
+    (["--hc-path", "/v HTTP/1.1\r\nX: y"], "--hc-path"),
 ])
 def test_bad_node_flags_exit_2(args, words):
     result = run_cli(*args)

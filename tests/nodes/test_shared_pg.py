@@ -107,3 +107,18 @@ def test_store_outage_keeps_routing_rejects_changes_and_recovers(start_fnlb, fak
     wait_for(lambda: http("PUT", a.mgmt_url + "/1/lb/nodes", {"node": n2.addr})[0] == 200, 10, interval=0.2)
     wait_for(lambda: nodes_of(b) == {n1.addr: "online", n2.addr: "online"}, 3, what="change shared again")
     assert a.alive() and b.alive()
+
+
+def test_balancer_started_during_an_outage_catches_up(start_fnlb, fake_node, pg_db):
+    node = fake_node()
+    dbname = pg_db.rsplit("/", 1)[1]
+    with outage(dbname):
+        lb = start_fnlb("--db", pg_db, "--nodes", node.addr, "--hc-interval", "0.2")
+        wait_for(lambda: nodes_of(lb) == {node.addr: "online"}, 3)   # routed without the store
+        assert http("GET", lb.url + "/r/app/x")[1]["node"] == node.addr
+    # once the database is back, --nodes is written to it and other balancers see it
+    def stored():
+        with psycopg.connect(pg_db) as conn:
+            return {r[0] for r in conn.execute("SELECT address FROM lb_nodes")}
+    wait_for(lambda: stored() == {node.addr}, 15, interval=0.2, what="--nodes saved after the outage")
+    assert "is back" in lb.output()

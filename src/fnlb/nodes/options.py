@@ -19,6 +19,13 @@ def positive_duration(text: str) -> float:
     return seconds
 
 
+def url_path(text: str) -> str:
+    """An origin-form request target: it goes verbatim into the check's request line."""
+    if not text.startswith("/") or any(c.isspace() or ord(c) < 0x21 or ord(c) == 0x7F for c in text):
+        raise ValueError(f"{text!r} is not a URL path (it must start with / and contain no spaces)")
+    return text
+
+
 def version_or_empty(text: str) -> str:
     text = text.strip()
     if text:
@@ -33,7 +40,7 @@ FLAGS = [
          "sqlite3:///path/file.db, or postgres://user@host/db (shared by several balancers)", str, "URL"),
     Flag("hc-interval", 3.0, "time between health checks of a node (and between store polls)",
          positive_duration, "DURATION"),
-    Flag("hc-path", "/version", "health endpoint on each node", str, "PATH"),
+    Flag("hc-path", "/version", "health endpoint on each node", url_path, "PATH"),
     Flag("hc-unhealthy", 2, "consecutive failed checks before a healthy node goes offline", integer(1), "N"),
     Flag("hc-healthy", 1, "consecutive good checks before an unhealthy node comes back", integer(1), "N"),
     Flag("hc-timeout", 5.0, "a health check fails after this long", positive_duration, "DURATION"),
