@@ -46,7 +46,7 @@ class Reject(Exception):
 class ClientProtocol(asyncio.Protocol):
     __slots__ = ("server", "traffic", "mgmt", "parser", "transport", "flow", "peer", "ip", "active", "queue",
                  "reading", "closing", "closed", "deadline", "phase", "rx", "rx_mark", "head_rx", "in_head",
-                 "error_after", "rejected", "in_done", "_url", "_parts", "_hsize", "_hosts", "_cl", "_te",
+                 "error_after", "rejected", "in_done", "corked", "cork_up", "_url", "_parts", "_hsize", "_hosts", "_cl", "_te",
                  "_te_n", "_conn", "_xff", "_expect")
 
     def __init__(self, server, role: int):
@@ -71,6 +71,8 @@ class ClientProtocol(asyncio.Protocol):
         self.rejected = None
         self.in_done = False
         self._url = b""
+        self.corked = None          # node-bound writes held until the current read is parsed
+        self.cork_up = None
 
     # -- asyncio callbacks ---------------------------------------------------------------
 
@@ -109,18 +111,45 @@ class ClientProtocol(asyncio.Protocol):
         if self.closed:
             return
         self.rx += len(data)
+        # Node-bound bytes produced while parsing this read are written once, after it
+        # parsed cleanly: one write instead of several, and a request whose framing breaks
+        # in the same read never reaches the node at all.
+        self.corked = []
         try:
             self.parser.feed_data(data)
         except HttpParserUpgrade as exc:
             # an Upgrade request was served as a plain one (Upgrade is hop-by-hop): go on
+            self.uncork()
             self.data_received(data[exc.args[0]:])
         except HttpParserError as exc:
+            self.corked = None
             self._parse_error(exc)
         else:
+            self.uncork()
             if self.in_head:
                 self.head_rx += len(data)
                 if self.head_rx > self.server.head_limit:
                     self._parse_error(None, Reject(431, "request header block too large"))
+
+    def send_up(self, up, data: bytes) -> None:
+        corked = self.corked
+        if corked is None:
+            up.transport.write(data)
+            return
+        if corked and self.cork_up is not up:
+            self.uncork()
+            self.corked = corked = []
+        self.cork_up = up
+        corked.append(data)
+
+    def uncork(self) -> None:
+        corked = self.corked
+        self.corked = None
+        if corked:
+            up = self.cork_up
+            self.cork_up = None
+            if not up.closed and up.ex is not None and up.ex.client is self:
+                up.transport.write(b"".join(corked) if len(corked) > 1 else corked[0])
 
     def eof_received(self):
         # a half-closed client still gets its response; an idle one is simply gone

@@ -114,11 +114,11 @@ class Exchange:
             head = b"%bHost: %b\r\n\r\n" % (head[:-2], up.node.encode())
         buf = self.buf
         if buf:
-            up.transport.write(b"".join((head, *buf)))
+            self.client.send_up(up, b"".join((head, *buf)))
             if self.buffered > REPLAY_LIMIT:
                 self.buf = None
         else:
-            up.transport.write(head)
+            self.client.send_up(up, head)
         self.client.flow.resume_reading(BUFFERED)
 
     # -- request body (from the client parser) -------------------------------------------
@@ -133,7 +133,7 @@ class Exchange:
             data = chunk(data)
         up = self.up
         if up is not None:
-            up.transport.write(data)
+            self.client.send_up(up, data)
         buf = self.buf
         if buf is not None:
             self.buffered += len(data)
@@ -155,7 +155,7 @@ class Exchange:
             return
         if self.chunked:
             if self.up is not None:
-                self.up.transport.write(CHUNK_END)
+                self.client.send_up(self.up, CHUNK_END)
             if self.buf is not None:
                 self.buf.append(CHUNK_END)
 
