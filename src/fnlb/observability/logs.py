@@ -13,12 +13,13 @@ the root logger, writing to stderr with one of two formatters:
 * json: one object per line, ``{"time", "level", "logger", "msg", ...extra fields}``, plus
   ``"exc"`` with the traceback when there is one.
 
-Extra fields whose name starts with ``_`` are hints to the formatters, never output:
-``_in_msg`` names fields the message already shows, so text omits them after it.
+Extra fields whose name starts with ``_`` are hints to the formatters, never output.
 
-The access log (logger ``fnlb.access``, ``--access-log``) goes through :func:`log_access`,
-so its line reads ``GET /r/app/fn 200 client=... node=... ms=... bytes=...`` in text and has
-every field separately in JSON.
+The access log (logger ``fnlb.access``, ``--access-log``, written by the proxy) has one
+fixed shape: the message ``ACCESS_FORMAT`` with the arguments ``ACCESS_FIELDS`` (client,
+method, target, status, node, bytes, seconds). Text shows the line as is
+(``127.0.0.1:5555 GET /r/app/fn 200 127.0.0.1:8080 42 0.012345``); JSON also gives every
+argument as its own field, so log shippers need no parsing. :func:`log_access` emits it.
 """
 
 from __future__ import annotations
@@ -46,12 +47,14 @@ def setup_logging(cfg) -> None:
     root.setLevel(getattr(cfg, "log_level", "info").upper())
 
 
-def log_access(client: str, method: str, path: str, status: int, node: str | None,
-               latency: float, size: int, logger: logging.Logger = ACCESS) -> None:
+ACCESS_FORMAT = "%s %s %s %d %s %d %.6f"
+ACCESS_FIELDS = ("client", "method", "target", "status", "node", "bytes", "seconds")
+
+
+def log_access(client: str, method: str, target: str, status: int, node: str | None,
+               size: int, seconds: float, logger: logging.Logger = ACCESS) -> None:
     """One access-log line (call only when ``--access-log`` is on: it is not free)."""
-    logger.info("%s %s %d", method, path, status, extra={
-        "client": client, "method": method, "path": path, "status": status, "node": node or "-",
-        "ms": round(latency * 1000, 3), "bytes": size, "_in_msg": ("method", "path", "status")})
+    logger.info(ACCESS_FORMAT, client, method, target, status, node or "-", size, seconds)
 
 
 def utc_time(created: float) -> str:
@@ -64,10 +67,9 @@ def extra_fields(record: logging.LogRecord) -> dict:
 
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        skip = getattr(record, "_in_msg", ())
         parts = [utc_time(record.created), f"{record.levelname:<7}", f"{record.name}:",
                  record.getMessage().translate(_CONTROL)]
-        parts += [f"{k}={_text_value(v)}" for k, v in extra_fields(record).items() if k not in skip]
+        parts += [f"{k}={_text_value(v)}" for k, v in extra_fields(record).items()]
         line = " ".join(parts)
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
@@ -85,6 +87,9 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         obj = {"time": utc_time(record.created), "level": record.levelname.lower(),
                "logger": record.name, "msg": record.getMessage()}
+        if record.name == ACCESS.name and isinstance(record.args, tuple) \
+                and len(record.args) == len(ACCESS_FIELDS):
+            obj.update(zip(ACCESS_FIELDS, record.args))
         for k, v in extra_fields(record).items():
             obj.setdefault(k, v)
         if record.exc_info:

@@ -1,0 +1,92 @@
+"""The dashboard in headless Chromium (Debian's, driven by Playwright): offline, no console
+errors, and after traffic the charts name the nodes and functions that were called."""
+
+import json
+import os
+import re
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.observability.cluster import Cluster, Traffic
+
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def launch(playwright):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("no chromium at /usr/bin/chromium")
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+
+class Watch:
+    """Collects console errors, page errors and non-local requests (which it aborts)."""
+
+    def __init__(self, page):
+        self.errors, self.foreign, self.requests = [], [], []
+        page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.route("**/*", self.check)
+
+    def check(self, route):
+        url = route.request.url
+        self.requests.append(url)
+        parsed = urlparse(url)
+        if parsed.scheme in ("data", "blob") or parsed.hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            self.foreign.append(url)
+            route.abort()
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    c = Cluster(3, node_args=("--exec", "3ms", "--cold-start", "30ms", "--slots", "2"))
+    yield c
+    c.stop()
+
+
+def legend_names(page, chart_id):
+    return set(page.locator(f"#{chart_id} .legend .name").all_text_contents())
+
+
+def test_dashboard_shows_called_nodes_and_functions_offline(cluster):
+    funcs = ["/r/dash/resize", "/r/dash/thumb", "/r/dash/ocr"]
+    traffic = [Traffic(cluster, lambda i, f=f: f"{f}?ms={1 + i % 3}") for f in funcs]
+    for t in traffic:
+        t.start()
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = launch(p)
+            try:
+                page = browser.new_page()
+                watch = Watch(page)
+                page.goto(cluster.lb.mgmt_url + "/1/lb/dash")
+                # Legends are HTML text: wait until every called function has its own line.
+                page.wait_for_function(
+                    "names => names.every(n => [...document.querySelectorAll('#chart-func-tp .legend .name')]"
+                    ".some(e => e.textContent === n))", arg=funcs, timeout=15000)
+                page.wait_for_timeout(1500)
+                assert set(funcs) <= legend_names(page, "chart-func-tp")
+                assert set(funcs) <= legend_names(page, "chart-func-wait")
+                assert legend_names(page, "chart-node-tp") == set(cluster.addresses)
+                # Every node that served traffic (per the stats API) has a drawn wait line.
+                served = {r["node"] for r in json.loads(cluster.mgmt("/1/lb/stats")[2])["stats"]}
+                assert served and served <= set(page.locator("#chart-node-wait svg path title").all_text_contents())
+                assert set(page.locator("#nodes tbody td.name").all_text_contents()) == set(cluster.addresses)
+                assert page.locator("#status").get_attribute("class") == "status live"
+                assert int(re.sub(r"\D", "", page.locator("#kpi-nodes").text_content())[:1]) == 3
+                # Series are drawn: at least one path per called function in its chart.
+                titles = page.locator("#chart-func-tp svg path title").all_text_contents()
+                assert set(funcs) <= set(titles)
+                assert watch.requests and not watch.foreign, watch.foreign
+                assert not watch.errors, watch.errors
+            finally:
+                browser.close()
+    finally:
+        for t in traffic:
+            t.stop()
