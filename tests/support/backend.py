@@ -56,6 +56,7 @@ class Reply:
     interim: list[bytes] = field(default_factory=list)  # raw 1xx responses sent first
     keep_alive: bool = True
     read_body: bool = True          # False: answer right after the head, before reading the body
+    close_after: bool = False       # close the connection after answering, without saying so
 
     def encode(self) -> bytes:
         lines = [f"HTTP/1.1 {self.status} {self.reason}\r\n".encode()]
@@ -193,7 +194,7 @@ class Backend:
             return False
         else:
             conn.sendall(reply.body)
-        return reply.keep_alive and reply.framing != "close"
+        return reply.keep_alive and reply.framing != "close" and not reply.close_after
 
 
 HEALTH_REPLY = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 23\r\n\r\n"

@@ -152,8 +152,9 @@ class ClientProtocol(asyncio.Protocol):
                 up.transport.write(b"".join(corked) if len(corked) > 1 else corked[0])
 
     def eof_received(self):
-        # a half-closed client still gets its response; an idle one is simply gone
-        return self.active is not None
+        # Like nginx: a client that stops sending has gone away (a socket close looks the
+        # same as a half-close), so the request in flight is aborted (499).
+        return False
 
     # -- timers ----------------------------------------------------------------------------
 

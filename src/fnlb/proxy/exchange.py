@@ -71,6 +71,7 @@ class Exchange:
     # -- start ---------------------------------------------------------------------------
 
     def start(self) -> None:
+        self.t0 = time.monotonic()
         if self.local is not None:
             self.local.start(self)
             return
@@ -81,7 +82,6 @@ class Exchange:
             return
         if self.expect and not self.body_done:
             self.client.transport.write(CONTINUE_100)
-        self.t0 = time.monotonic()
         self._try(node)
 
     def _try(self, node: str) -> None:
@@ -264,7 +264,9 @@ class Exchange:
             up.abort()              # never reuse a connection with a half-done exchange
         self._report(499)
         self.over = True
-        self.status = self.status or 499
+        if self.server.access_log:
+            self.status = 499
+            self._log()
 
     # -- endings ---------------------------------------------------------------------------
 
@@ -301,4 +303,4 @@ class Exchange:
     def _log(self) -> None:
         access_log.info("%s %s %s %d %s %d %.6f", self.client.peer, self.method.decode("latin-1"),
                         self.target.decode("latin-1"), self.status, self.node or "-", self.sent,
-                        time.monotonic() - self.t0 if self.t0 else 0.0)
+                        time.monotonic() - self.t0)

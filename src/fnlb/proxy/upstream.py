@@ -16,7 +16,8 @@ import asyncio
 from httptools import HttpParserError, HttpResponseParser
 
 from fnlb.proxy.flow import FlowControl
-from fnlb.proxy.wire import CHUNK_END, CRLF, RESPONSE_SPECIAL, WAIT_HEADER, chunk, connection_names, drop_named
+from fnlb.proxy.wire import (CHUNK_END, CRLF, RESPONSE_SPECIAL, WAIT_HEADER, chunk, connection_names, drop_named,
+                             status_line)
 
 # How the response body is written to the client.
 NO_BODY, RAW, CHUNKED = 0, 1, 2
@@ -52,7 +53,6 @@ class UpstreamProtocol(asyncio.Protocol):
 
     def _msg_reset(self) -> None:
         self.parts = []
-        self.reason = b""
         self.cl = None
         self.te = None
         self.conn = None
@@ -156,9 +156,6 @@ class UpstreamProtocol(asyncio.Protocol):
             self.keep = False   # a second response to one request: the stream is broken
         self._msg_reset()
 
-    def on_status(self, reason: bytes) -> None:
-        self.reason += reason
-
     def on_header(self, name: bytes, value: bytes) -> None:
         low = name.lower()
         if low in RESPONSE_SPECIAL:
@@ -187,7 +184,7 @@ class UpstreamProtocol(asyncio.Protocol):
             names = connection_names(self.conn)
             if names:
                 parts = drop_named(parts, names)
-        head = [b"HTTP/1.1 %d %b\r\n" % (status, self.reason), *parts]
+        head = [status_line(status), *parts]   # our own reason phrase: never pass odd bytes on
         if status < 200:
             if status == 101:
                 raise HttpParserError("node switched protocols, which was never asked for")
