@@ -79,10 +79,13 @@ class ClientProtocol(asyncio.Protocol):
     def connection_made(self, transport) -> None:
         server = self.server
         self.transport = transport
-        if len(server.clients) >= server.max_connections or server.draining:
-            self.closed = True
-            transport.close()
-            return
+        if self.traffic:
+            # --max-connections guards the traffic listener; management stays reachable
+            if server.traffic_clients >= server.max_connections or server.draining:
+                self.closed = True
+                transport.close()
+                return
+            server.traffic_clients += 1
         server.clients.add(self)
         self.flow = FlowControl(transport)
         peer = transport.get_extra_info("peername")
@@ -92,14 +95,17 @@ class ClientProtocol(asyncio.Protocol):
         self.deadline = server.loop_time() + server.header_timeout
 
     def connection_lost(self, exc) -> None:
+        if self.flow is None:
+            return      # refused in connection_made
+        if self.traffic:
+            self.server.traffic_clients -= 1
         self.closed = True
         self.server.clients.discard(self)
         ex = self.active
         if ex is not None:
             self.active = None
             ex.client_gone()
-        if self.flow is not None:
-            self.flow.decouple()
+        self.flow.decouple()
 
     def pause_writing(self) -> None:
         self.flow.pause_writing()

@@ -37,6 +37,7 @@ class ProxyServer:
         self.cfg = cfg
         self.mgmt = mgmt
         self.clients: set[ClientProtocol] = set()
+        self.traffic_clients = 0
         self.tasks: set[asyncio.Task] = set()
         self.draining = False
         self.traffic_address: tuple[str, int] | None = None
