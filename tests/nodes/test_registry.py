@@ -182,3 +182,32 @@ def test_check_path_and_host_header():
     addr, seen = asyncio.run(main())
     assert seen[0].startswith("GET /health?x=1 HTTP/1.1\r\n")
     assert f"\r\nHost: {addr}\r\n" in seen[0]
+
+
+def test_bracketed_ipv6_node_is_checked():
+    import socket
+
+    import pytest
+
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+
+    async def main():
+        async def answer(reader, writer):
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n{"version": "1.0.0"}')
+            await writer.drain()
+            writer.close()
+
+        try:
+            server = await asyncio.start_server(answer, "::1", 0)
+        except OSError:
+            pytest.skip("cannot listen on ::1")
+        addr = "[::1]:%d" % server.sockets[0].getsockname()[1]
+        registry = NodeRegistry(make_cfg("--nodes", addr), lambda nodes: None)
+        await registry.start()
+        await until(lambda: registry.snapshot()[addr] == "online", 3)
+        await registry.stop()
+        server.close()
+
+    asyncio.run(main())

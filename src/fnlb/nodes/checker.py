@@ -37,7 +37,12 @@ class _Response:
     def __init__(self):
         self.body = bytearray()
         self.headers_done = False
+        self.framed = False        # Content-Length or chunked: the end of the connection is not the end
         self.complete = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() in (b"content-length", b"transfer-encoding"):
+            self.framed = True
 
     def on_headers_complete(self) -> None:
         self.headers_done = True
@@ -102,7 +107,7 @@ async def _get(addr: str, path: str) -> tuple[int, bytes]:
         while not response.complete:
             data = await reader.read(16384)
             if not data:
-                if response.headers_done:
+                if response.headers_done and not response.framed:
                     break  # a body delimited by the end of the connection
                 raise ConnectionError("connection closed before a complete response")
             received += len(data)
