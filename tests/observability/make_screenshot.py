@@ -26,7 +26,7 @@ def pattern(seed):
     return next_path
 
 
-def main(out="docs/dashboard.png", seconds=70):
+def main(out="docs/dashboard.png", seconds=130):
     from playwright.sync_api import sync_playwright
 
     cluster = Cluster(5, node_args=("--slots", "3", "--cold-start", "150ms", "--idle-timeout", "8s"))

@@ -60,3 +60,26 @@ def test_since_in_both_formats_over_http(cluster):
     assert {r["timestamp"] for r in as_ms} == {newest}
     status, _, body = cluster.mgmt("/1/lb/stats?since=last%20tuesday")
     assert status == 400 and "since" in json.loads(body)["msg"]
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_log_formats_and_access_log_through_a_real_fnlb(fmt):
+    c = Cluster(1, lb_args=("--log-format", fmt, "--access-log"))
+    try:
+        c.send(["/r/logs/hello?x=1"] * 3)
+    finally:
+        c.stop()
+    lines = [line for line in c.lb.output().splitlines() if line.strip()]
+    assert lines
+    if fmt == "json":
+        objs = [json.loads(line) for line in lines]          # every line is one JSON object
+        assert all({"time", "level", "logger", "msg"} <= set(o) for o in objs)
+        access = [o for o in objs if o["logger"] == "fnlb.access" and o["target"].startswith("/r/")]
+        assert len(access) == 3
+        assert {(o["method"], o["target"], o["status"], o["node"]) for o in access} == \
+            {("GET", "/r/logs/hello?x=1", 200, c.addresses[0])}
+        assert any(o["logger"] == "fnlb.nodes" and c.addresses[0] in o["msg"] for o in objs)
+    else:
+        access = [line for line in lines if " fnlb.access: " in line and " /r/" in line]
+        assert len(access) == 3 and all(" GET /r/logs/hello?x=1 200 " + c.addresses[0] in a for a in access)
+        assert all(line[:4].isdigit() and line[23] == "Z" for line in lines)

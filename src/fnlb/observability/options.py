@@ -9,7 +9,7 @@ FLAGS = [
          duration, "DURATION"),
     Flag("stats-series", 1000, "(node, function) series kept per second; the excess is folded into "
          "function 'other' of its node", integer(1), "N"),
-    Flag("metrics-top-functions", 20, "functions given their own label in /metrics (the rest are 'other')",
+    Flag("metrics-top-functions", 20, "busiest functions (by recent rate) given their own func label in /metrics",
          integer(0), "N"),
     Flag("log-level", "info", "debug, info, warning or error (also LOG_LEVEL)",
          lambda text: _level(text.strip().lower()), "LEVEL"),

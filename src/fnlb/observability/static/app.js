@@ -10,8 +10,9 @@
 (() => {
   const VIEW = 120;                 // seconds on the charts
   const TOP = 8;                    // functions with their own line
-  const PALETTE = ["#5aa9e6", "#f6a04d", "#6cc070", "#ef6f6c", "#b48ead", "#e8d06b",
-                   "#56c2c2", "#f49ac2", "#c7a27c", "#9aa7ff", "#a3d977", "#ff8c5a"];
+  // Ten hues far apart, all legible on the dark background; grey is reserved for "other".
+  const PALETTE = ["#4ea1ff", "#ff9f43", "#3ddc84", "#ff5c5c", "#b68cff", "#f5d547",
+                   "#28d1e0", "#ff7eb6", "#c9a27a", "#a3e635"];
   const OTHER = "other", OTHER_COLOR = "#7f8a99";
   const { LineChart, formatSeconds, formatRate, clock, htmlEl } = Charts;
 
@@ -33,20 +34,22 @@
 
   // -- colours stay with a name while it is shown ------------------------------------
   class ColorBook {
-    constructor() { this.byName = new Map(); }
+    constructor() { this.byName = new Map(); this.shown = new Set(); }
+    // Give each shown name a distinct colour, keeping the one it had when still free.
     assign(names) {
-      const used = new Set(names.map(n => this.byName.get(n)).filter(c => c));
-      let free = PALETTE.filter(c => !used.has(c));
+      const claimed = new Set(), waiting = [];
       for (const n of names) {
-        if (n === OTHER) continue;
-        if (!this.byName.has(n) || !used.has(this.byName.get(n))) {
-          const c = free.shift() || PALETTE[this.byName.size % PALETTE.length];
-          this.byName.set(n, c);
-          used.add(c);
-        }
+        const c = this.byName.get(n);
+        if (c && !claimed.has(c)) claimed.add(c); else waiting.push(n);
       }
+      const free = PALETTE.filter(c => !claimed.has(c));
+      waiting.forEach((n, i) => this.byName.set(n, free.length ? free.shift() : PALETTE[i % PALETTE.length]));
+      this.shown = new Set(names);
     }
-    get(name) { return name === OTHER ? OTHER_COLOR : this.byName.get(name); }
+    get(name) {
+      if (name === OTHER) return OTHER_COLOR;
+      return this.shown.has(name) ? this.byName.get(name) : undefined;
+    }
   }
   const nodeColors = new ColorBook(), funcColors = new ColorBook();
 
@@ -202,7 +205,7 @@
       }
     }
     const total = [...agg.values()].reduce((s, a) => s + a.tp, 0);
-    const ranked = [...agg.entries()].sort((a, b) => b[1].tp - a[1].tp).slice(0, 12);
+    const ranked = [...agg.entries()].sort((a, b) => b[1].tp - a[1].tp).slice(0, 10);
     const body = document.querySelector("#funcs tbody");
     body.replaceChildren();
     for (const [f, a] of ranked) {
