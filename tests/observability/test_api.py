@@ -95,3 +95,37 @@ def test_dash_state_lists_nodes_with_in_flight_and_errors():
          "last_check": None, "version": "0.3.700"},
         {"node": B, "state": "offline", "health": "unhealthy", "in_flight": 0,
          "last_error": "connection refused", "last_check": None, "version": "0.3.700"}]
+
+
+def test_big_stats_read_yields_to_the_event_loop():
+    import asyncio
+
+    from fnlb.admin.http import Request
+
+    b = make_balancer()
+    for sec in range(10):                               # 10 seconds x 600 series
+        for i in range(600):
+            b.stats.record(A if i % 2 else B, f"/r/app/f{i}", 200, 0.01, 0.01, False, T0 + sec + i / 1000)
+    b.clock.now = T0 + 11
+
+    async def main():
+        ticks = 0
+        done = asyncio.Event()
+
+        async def ticker():
+            nonlocal ticks
+            while not done.is_set():
+                ticks += 1
+                await asyncio.sleep(0)
+
+        task = asyncio.create_task(ticker())
+        await asyncio.sleep(0)
+        ticks = 0
+        resp = await b.mgmt.handle(Request("GET", "/1/lb/stats"))
+        done.set()
+        await task
+        return resp, ticks
+
+    resp, ticks = asyncio.run(main())
+    assert len(json.loads(resp.body)["stats"]) == 6000
+    assert ticks >= 2                                   # the data path got turns meanwhile

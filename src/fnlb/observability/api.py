@@ -7,6 +7,8 @@ plus two JSON polls; its Content-Security-Policy forbids the page any other host
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import time
 from datetime import datetime
@@ -14,7 +16,7 @@ from importlib import resources
 
 from fnlb.admin.http import HTTPError, Request, Response, json_response
 from fnlb.observability import metrics
-from fnlb.observability.stats import rfc3339
+from fnlb.observability.stats import rfc3339, second_rows
 
 # The dashboard's files: URL name under /1/lb/dash/ -> (file in static/, content type).
 STATIC = {
@@ -29,6 +31,8 @@ DASH_HEADERS = [
     ("X-Content-Type-Options", "nosniff"),
     ("Cache-Control", "no-cache"),
 ]
+
+YIELD_ROWS = 2000       # rows serialised between two yields to the event loop (~20 ms)
 
 _RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 _UNIX_MS = re.compile(r"^\d{1,16}(\.\d+)?$")
@@ -52,6 +56,24 @@ def parse_since(text: str) -> float:
     return base + (float(frac) if frac else 0.0)
 
 
+async def _stats_json(seconds) -> bytes:
+    """``{"stats": [...]}`` built second by second, yielding to the event loop every
+    YIELD_ROWS rows: a full 5-minute read of 50 functions on 10 nodes is 150,000 rows and
+    about a second of CPU, which must not stall the data path in one piece. Finished
+    seconds are immutable, so the list stays valid across the awaits."""
+    parts, pending = [], 0
+    for second in seconds:
+        rows = second_rows(second)
+        if not rows:
+            continue
+        parts.append(json.dumps(rows, separators=(",", ":"))[1:-1])
+        pending += len(rows)
+        if pending >= YIELD_ROWS:
+            pending = 0
+            await asyncio.sleep(0)
+    return ('{"stats":[' + ",".join(parts) + "]}\n").encode()
+
+
 def _static(name: str) -> bytes:
     return resources.files("fnlb.observability").joinpath("static", name).read_bytes()
 
@@ -70,7 +92,8 @@ class ObservabilityAPI:
                 since = parse_since(raw)
             except ValueError as exc:
                 raise HTTPError(400, str(exc)) from None
-        return json_response({"stats": self.balancer.stats.rows(self.clock(), since)})
+        seconds = self.balancer.stats.finished(self.clock(), since)
+        return Response(200, await _stats_json(seconds))
 
     async def state(self, request: Request) -> Response:
         """The dashboard's node table and the server's clock (so the page needs no clock)."""

@@ -323,12 +323,7 @@ class StatsRecorder:
 
     def rows(self, now: float, since: float | None = None) -> list[dict]:
         """The /1/lb/stats entries: one per (second, node, func), oldest first."""
-        out = []
-        for second in self.finished(now, since):
-            ts = rfc3339(second.sec)
-            for i in range(len(second)):
-                out.append(row_dict(ts, *second.row(i)))
-        return out
+        return [row for second in self.finished(now, since) for row in second_rows(second)]
 
     def node_totals(self, now: float) -> dict[str, NodeTotals]:
         """Cumulative totals per node including the live second (exact at scrape time)."""
@@ -353,6 +348,11 @@ class StatsRecorder:
 
 def rfc3339(sec: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(sec))
+
+
+def second_rows(second: Second) -> list[dict]:
+    ts = rfc3339(second.sec)
+    return [row_dict(ts, *second.row(i)) for i in range(len(second))]
 
 
 def row_dict(ts: str, node: str, func: str, v) -> dict:
