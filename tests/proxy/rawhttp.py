@@ -32,7 +32,7 @@ class Conn:
     def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = 10.0, sock=None):
         self.sock = sock or socket.create_connection((host, port), timeout=timeout)
         self.sock.settimeout(timeout)
-        self.buf = b""
+        self.buf = bytearray()
 
     def __enter__(self):
         return self
@@ -61,14 +61,16 @@ class Conn:
             if not self._more():
                 raise ConnectionError(f"connection closed before {marker!r}; got {self.buf[:200]!r}")
         i = self.buf.index(marker) + len(marker)
-        out, self.buf = self.buf[:i], self.buf[i:]
+        out = bytes(self.buf[:i])
+        del self.buf[:i]
         return out
 
     def _exactly(self, n: int) -> bytes:
         while len(self.buf) < n:
             if not self._more():
                 raise ConnectionError(f"connection closed after {len(self.buf)} of {n} body bytes")
-        out, self.buf = self.buf[:n], self.buf[n:]
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
         return out
 
     def response(self, head: bool = False, interim: bool = False) -> Response:
@@ -100,7 +102,7 @@ class Conn:
         else:
             while self._more():
                 pass
-            resp.body, self.buf = self.buf, b""
+            resp.body, self.buf = bytes(self.buf), bytearray()
         return resp
 
     def closed(self, timeout: float = 5.0) -> bool:

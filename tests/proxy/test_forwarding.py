@@ -227,3 +227,15 @@ def test_client_disconnect_aborts_node_request(fresh):
         assert c2.request("GET", "/r/next").status == 200
     slow, nxt = node.requests
     assert nxt.conn != slow.conn        # the aborted node connection was not reused
+
+
+def test_early_response_before_body_end_keeps_client_connection(fresh):
+    node, proxy = fresh
+    node.reply = Reply(413, body=b"too big", read_body=False)
+    with Conn(proxy.port) as c:
+        c.send(b"POST /r/a HTTP/1.1\r\nHost: h\r\nContent-Length: 300000\r\n\r\n" + b"x" * 1000)
+        resp = c.response()
+        assert resp.status == 413 and resp.body == b"too big"
+        c.send(b"y" * 299000)       # the rest of the body is read and dropped by fnlb
+        node.reply = Reply(200, body=b"next")
+        assert c.request("GET", "/r/b").body == b"next"

@@ -204,27 +204,34 @@ HEALTH_REPLY = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-L
 class _Reader:
     def __init__(self, conn: socket.socket):
         self.conn = conn
-        self.buf = b""
+        self.buf = bytearray()
 
     def _more(self) -> bool:
-        data = self.conn.recv(65536)
+        data = self.conn.recv(1 << 20)
         self.buf += data
         return bool(data)
 
     def until(self, marker: bytes) -> bytes | None:
-        while marker not in self.buf:
+        start = 0
+        while (i := self.buf.find(marker, start)) < 0:
+            start = max(0, len(self.buf) - len(marker))
             if not self._more():
                 return None
-        i = self.buf.index(marker) + len(marker)
-        out, self.buf = self.buf[:i], self.buf[i:]
+        i += len(marker)
+        out = bytes(self.buf[:i])
+        del self.buf[:i]
         return out
 
     def exactly(self, n: int) -> bytes | None:
         while len(self.buf) < n:
             if not self._more():
                 return None
-        out, self.buf = self.buf[:n], self.buf[n:]
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
         return out
+
+    def rest(self) -> bytes:
+        return bytes(self.buf)
 
 
 def _parse_head(head: bytes, number: int) -> Received:
@@ -260,5 +267,5 @@ def _read_body(reader: _Reader, r: Received) -> tuple[bytes, bytes, bool]:
     length = int(r.header("content-length") or 0)
     data = reader.exactly(length)
     if data is None:
-        return reader.buf, reader.buf, False
+        return reader.rest(), reader.rest(), False
     return data, data, True

@@ -360,7 +360,7 @@ class ClientProtocol(asyncio.Protocol):
             while True:
                 if self.closed:
                     return
-                if not ex.keep_alive or self.reading is ex:
+                if not ex.keep_alive:
                     self.close()
                     return
                 queue = self.queue

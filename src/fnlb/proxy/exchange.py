@@ -186,8 +186,9 @@ class Exchange:
         else:
             self.server.pool.forget(up)
             up.close()
-        if not self.body_done:
-            self.keep_alive = False     # the node answered before the body ended
+        # A node may answer before the request body ended (an early 413, say): its
+        # connection is closed above, and the client's remaining body is read and dropped
+        # (see body()) so that its connection stays usable, as nginx does.
         self._report(self.status)
         self._finish()
 
