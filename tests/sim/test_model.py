@@ -32,6 +32,17 @@ def test_queue_is_fifo_when_slots_are_full():
     assert m.evictions == 1 and m.queue_length == 0
 
 
+def test_a_freed_container_serves_its_own_route_first():
+    m = NodeModel(slots=1, idle_timeout=10.0, cold_start=0.5)
+    a = m.arrive("/r/a/f", 1.0, 0.0)
+    g = m.arrive("/r/a/g", 1.0, 0.1)         # older, but of another route
+    f = m.arrive("/r/a/f", 1.0, 0.2)
+    assert m.finish(a, 1.5) == [f] and not f.cold   # hot: no eviction, no cold start
+    assert m.queue_length == 1 and not g.started
+    assert m.finish(f, 2.5) == [g] and g.cold        # nothing of f waits: g evicts it
+    assert m.evictions == 1 and m.queue_length == 0
+
+
 def test_a_hot_container_does_not_overtake_the_queue():
     m = NodeModel(slots=1, idle_timeout=10.0, cold_start=0.0)
     a = m.arrive("/r/a/f", 1.0, 0.0)
@@ -88,7 +99,8 @@ def test_cancel_a_queued_call():
     m = NodeModel(slots=1, idle_timeout=5.0, cold_start=0.0)
     a = m.arrive("/r/a/f", 1.0, 0.0)
     b = m.arrive("/r/a/f", 1.0, 0.0)
-    assert m.cancel(b) and not m.cancel(a)
+    assert m.cancel(b) and not m.cancel(a) and not m.cancel(b)
+    assert m.queue_length == 0
     assert m.finish(a, 1.0) == []
 
 
@@ -98,3 +110,48 @@ def test_finish_twice_is_an_error():
     m.finish(a, 1.0)
     with pytest.raises(ValueError):
         m.finish(a, 2.0)
+
+
+def _simulate(m: NodeModel, arrivals):
+    """A tiny discrete-event driver, as the placement simulator uses the model."""
+    import heapq
+
+    events = [(t, i, "arrive", (route, exec_s)) for i, (t, route, exec_s) in enumerate(arrivals)]
+    heapq.heapify(events)
+    seq = len(events)
+    started = []
+    while events:
+        now, _, kind, what = heapq.heappop(events)
+        if kind == "arrive":
+            call = m.arrive(what[0], what[1], now)
+            new = [call] if call.started else []
+        else:
+            new = m.finish(what, now)
+        for call in new:
+            started.append(call)
+            seq += 1
+            heapq.heappush(events, (call.ends_at, seq, "finish", call))
+        # invariants, after every event
+        assert 0 <= m.busy <= m.containers <= m.slots
+        if m.queue_length:
+            assert m.busy == m.containers == m.slots
+    return started
+
+
+def test_invariants_hold_on_random_workloads():
+    from hypothesis import given, settings, strategies as st
+
+    arrival = st.tuples(st.floats(0, 20), st.sampled_from(["/r/a/f", "/r/a/g", "/r/a/h"]), st.floats(0, 2))
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(arrival, max_size=60), st.integers(1, 4), st.floats(0, 5), st.floats(0, 1))
+    def check(arrivals, slots, idle, cold):
+        m = NodeModel(slots, idle, cold)
+        started = _simulate(m, sorted(arrivals))
+        assert len(started) == len(arrivals) == m.calls     # every call ran exactly once
+        assert len({id(c) for c in started}) == len(started)
+        assert all(c.wait >= -1e-9 for c in started)
+        assert m.queue_length == 0 and m.busy == 0
+        assert m.cold_starts == sum(c.cold for c in started)
+
+    check()

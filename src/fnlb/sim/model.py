@@ -15,11 +15,21 @@ A call that arrives at ``now``:
    pays ``cold_start`` seconds before the function runs;
 3. otherwise, when an idle container of another route exists, evicts the least recently
    used one (LRU over every idle container) and cold-starts in its slot;
-4. otherwise waits in a FIFO queue. Each ended call frees its container, and the queue
-   head takes it: hot if the head's route matches, else by evicting it (step 3).
+4. otherwise waits in the queue. When a call ends, its container goes to the oldest
+   queued call *of its own route* (hot, as Fn's hot containers pull from their route's
+   queue); if none waits, the oldest queued call of all takes the slot by evicting that
+   container (step 3) and cold-starts.
+
+The queue is thus FIFO per route, and FIFO across routes for the slots that free up.
+Handing a freed container to the oldest call overall instead would evict it at once
+whenever another route is at the head: under load every call would pay a cold start and
+a node at half its capacity collapses (queues of tens of seconds). The price, as on a
+real node, is that a route with a lasting backlog keeps its containers, so other routes'
+calls there wait until it drains (a balancer should have spilled it).
 
 Invariant: while the queue is not empty, every container is busy and there are ``slots``
-of them (otherwise the head would have started), so the queue never overtakes itself.
+of them (otherwise the oldest call would have started); so an arriving call never
+overtakes a queued one.
 
 The *wait* of a call is the time between its arrival and the start of its function:
 queueing plus the cold start. The function then runs ``exec_s`` seconds.
@@ -69,7 +79,7 @@ class Container:
 class Call:
     """One function call. ``tag`` is the driver's own (e.g. the connection to answer)."""
 
-    __slots__ = ("route", "exec_s", "arrived", "tag", "container", "begun", "cold", "cold_s")
+    __slots__ = ("route", "exec_s", "arrived", "tag", "container", "begun", "cold", "cold_s", "queued")
 
     def __init__(self, route: str, exec_s: float, arrived: float, tag: Any = None):
         self.route = route
@@ -80,6 +90,7 @@ class Call:
         self.begun: float | None = None  # when it got a container (None while queued)
         self.cold = False
         self.cold_s = 0.0  # the cold start it pays before its function runs
+        self.queued = False  # waiting for a container
 
     @property
     def started(self) -> bool:
@@ -119,7 +130,11 @@ class NodeModel:
         # Idle containers per route, oldest first (the same order, per route).
         self._idle_by_route: dict[str, deque[Container]] = {}
         self._busy_by_route: dict[str, int] = {}
+        # Queued calls, oldest first. Calls that left it (started from their route's
+        # queue, or cancelled) are skipped lazily at the head, so removal stays O(1).
         self._queue: deque[Call] = deque()
+        self._queued_by_route: dict[str, deque[Call]] = {}  # the same calls, per route
+        self._queued = 0
         self.calls = 0
         self.cold_starts = 0
         self.evictions = 0
@@ -132,8 +147,11 @@ class NodeModel:
         self.expire(now)
         self.calls += 1
         call = Call(route, exec_s, now, tag)
-        if self._queue or not self._try_start(call, now):
+        if self._queued or not self._try_start(call, now):
+            call.queued = True
+            self._queued += 1
             self._queue.append(call)
+            self._queued_by_route.setdefault(route, deque()).append(call)
         return call
 
     def finish(self, call: Call, now: float) -> list[Call]:
@@ -152,19 +170,22 @@ class NodeModel:
             del self._busy_by_route[box.route]  # keep the table to the routes in use
         self._idle[box] = None
         self._idle_by_route.setdefault(box.route, deque()).append(box)
-        started = []
-        while self._queue and self._try_start(self._queue[0], now):
-            started.append(self._queue.popleft())
-        return started
+        same = self._queued_by_route.get(box.route)
+        if same:
+            nxt = same[0]  # hot on the container just freed: no eviction, no cold start
+        elif self._queued:
+            nxt = self._oldest()
+        else:
+            return []
+        self._try_start(nxt, now)
+        self._unqueue(nxt)
+        return [nxt]
 
     def cancel(self, call: Call) -> bool:
         """Drop a queued call (its client left). Started calls run to their end."""
-        if call.started:
+        if not call.queued:
             return False
-        try:
-            self._queue.remove(call)
-        except ValueError:
-            return False
+        self._unqueue(call)
         return True
 
     def expire(self, now: float) -> None:
@@ -186,7 +207,7 @@ class NodeModel:
 
     @property
     def queue_length(self) -> int:
-        return len(self._queue)
+        return self._queued
 
     def hot(self) -> dict[str, dict[str, int]]:
         """Containers per route: ``{route: {"busy": n, "idle": m}}`` (routes with any)."""
@@ -206,7 +227,7 @@ class NodeModel:
             "cold_starts": self.cold_starts,
             "evictions": self.evictions,
             "expirations": self.expirations,
-            "queue": len(self._queue),
+            "queue": self._queued,
             "busy": self.busy,
             "containers": self.containers,
             "hot": self.hot(),
@@ -242,6 +263,26 @@ class NodeModel:
         self.busy += 1
         self._busy_by_route[call.route] = self._busy_by_route.get(call.route, 0) + 1
         return True
+
+    def _oldest(self) -> Call:
+        queue = self._queue
+        while not queue[0].queued:
+            queue.popleft()
+        return queue[0]
+
+    def _unqueue(self, call: Call) -> None:
+        """Take a call out of the queue (the global deque forgets it lazily)."""
+        call.queued = False
+        self._queued -= 1
+        if not self._queued:
+            self._queue.clear()  # drop the stale entries in one go
+        same = self._queued_by_route[call.route]
+        if same[0] is call:
+            same.popleft()
+        else:
+            same.remove(call)
+        if not same:
+            del self._queued_by_route[call.route]
 
     def _drop_idle(self, box: Container) -> None:
         del self._idle[box]
