@@ -243,22 +243,59 @@ def test_default_in_flight_bound_spills_a_burst():
 
 
 def test_default_floor_keeps_a_quiet_keys_concurrency_together():
-    p, ns = policy("default", load_floor=8), NodeSet(NODES)
+    p, ns = policy("default"), NodeSet(NODES)  # load_floor 16
     primary = ns.primary(KEY)
-    for _ in range(7):
+    for _ in range(16):
         node = p.choose(KEY, ns, 0.0)
         assert node == primary
         p.started(node, KEY, 0.0)
 
 
-def test_default_everything_refuses_falls_back_to_least_in_flight():
-    p, ns = policy("default", spill_keep=0.0), NodeSet(NODES)
+def test_default_stays_home_when_no_node_is_clearly_faster():
+    """Spilling into nodes that are just as slow only adds cold starts (gain 4 by default)."""
+    p, ns = policy("default"), NodeSet(NODES)
+    primary = ns.primary(KEY)
+    load_wait(p, primary, KEY, 3.0)
     for node in NODES:
-        load_wait(p, node, KEY, 5.0)
-    p.started(NODES[0], "/x", 0.0)
-    got = p.choose(KEY, ns, 0.0)
-    free = [n for n in ns.spill_order(KEY) if n != NODES[0]]
-    assert got == free[0]
+        if node != primary:
+            load_wait(p, node, KEY, 1.0)  # 1.0 * 4 > 3.0: not clearly faster
+    assert picks(p, ns, n=2000) == Counter({primary: 2000})
+    for node in NODES:
+        if node != primary:
+            load_wait(p, node, KEY, 0.5)  # the average drops to 0.95: 3.8 > 3.0, still not
+            for _ in range(20):
+                load_wait(p, node, KEY, 0.3)  # now about 0.4: 1.6 < 3.0, clearly faster
+    got = picks(p, ns, n=2000)
+    assert got[primary] == pytest.approx(200, abs=60)  # spill_keep of the traffic stays
+
+
+def test_default_judges_a_node_new_to_the_key_by_its_overall_wait():
+    p, ns = policy("default"), NodeSet(NODES)
+    order = ns.spill_order(KEY)
+    load_wait(p, order[0], KEY, 3.0)
+    p.node_waits.add(order[1], "", 2.0, 0.0)  # busy with other keys: a bad place to go
+    got = picks(p, ns, n=2000)
+    assert got[order[1]] == 0
+    assert got.most_common(1)[0][0] == order[2]
+
+
+def test_default_node_wait_is_fed_by_every_sample():
+    p, ns = policy("default"), NodeSet(NODES)
+    p.started(NODES[1], "/a", 0.0)
+    p.finished(NODES[1], "/a", 0.5, 2.0, 2.1, 200)
+    assert p.node_waits.get(NODES[1], "", 0.5) == 2.0  # raw, even if the pair's sample is capped
+    assert p.waits.get(NODES[1], "/a", 0.5) == 0.25
+
+
+def test_default_full_primary_goes_to_the_next_node_with_room():
+    p, ns = policy("default", load_floor=1, load_factor=1.0), NodeSet(NODES)
+    order = ns.spill_order(KEY)
+    for _ in range(5):
+        p.started(order[0], "/x", 0.0)  # limit max(1, 6 / 5): the primary is full
+    for _ in range(2):
+        p.started(order[1], "/x", 0.0)  # limit now 8 / 5: order[1] is full too
+    load_wait(p, order[2], KEY, 3.0)   # slow, but it has room and home has none
+    assert picks(p, ns, n=200) == Counter({order[2]: 200})
 
 
 def test_default_is_deterministic_for_a_seed():

@@ -28,6 +28,9 @@ FLAGS = [
          duration, "DURATION"),
     Flag("spill-keep", _D.spill_keep, "default policy: share of traffic a slow node still gets (probes it)",
          number(0.0, 1.0), "P"),
+    Flag("spill-gain", _D.spill_gain,
+         "default policy: a slow node's traffic moves only to a node whose expected wait is this many "
+         "times lower", number(1.0), "X"),
     Flag("load-factor", _D.load_factor,
          "default policy: a node with more requests in flight than this multiple of the mean is skipped",
          number(1.0), "X"),
