@@ -1,0 +1,114 @@
+"""``fnlb simulate``: compare placement policies in a discrete-event simulation (docs/placement.md).
+
+Runs the real routing policies (``fnlb.routing``) against the real node model
+(``fnlb.sim.model``) in virtual time; see ``fnlb.sim.des`` for the engine and
+``fnlb.sim.scenarios`` for the presets. Prints one Markdown table per scenario (a row per
+policy) and the simulation rate; ``--plots DIR`` also writes PNG plots (needs matplotlib:
+``pip install 'fnlb[sim]'``).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import replace
+
+from fnlb.cli.flags import Flag, UsageError, choice, duration, integer, number
+from fnlb.routing.options import FLAGS as ROUTING_FLAGS
+from fnlb.routing.options import POLICIES
+from fnlb.sim.options import MODEL_FLAGS
+from fnlb.sim.scenarios import SCENARIOS, STANDARD, Model
+
+_M = Model()
+_MODEL = {f.name: f for f in MODEL_FLAGS}
+
+SUMMARY = ("Simulate balancers and function nodes in virtual time and compare placement policies:\n"
+           "prints a Markdown table per scenario (latency and wait percentiles, cold starts, ...).\n"
+           "Scenarios: " + "; ".join(f"{s.name}: {s.summary}" for s in SCENARIOS.values()))
+
+FLAGS = [
+    Flag("scenario", STANDARD, "scenario preset, or all", choice(*SCENARIOS, "all"), "NAME"),
+    Flag("policy", "all", "placement policy to simulate, or all: " + ", ".join(POLICIES),
+         choice(*POLICIES, "all"), "NAME"),
+    Flag("nodes", None, "nodes in the cluster (default: the scenario's, 10)", integer(1), "N"),
+    Flag("balancers", None, "balancers sharing the cluster, each with its own policy state "
+         "(default: the scenario's, 1 or 4)", integer(1), "B"),
+    Flag("functions", None, "distinct functions (routing keys) (default: the scenario's, 1000)", integer(1), "F"),
+    Flag("requests", None, "requests to simulate per policy (default: the scenario's, 200000)", integer(1), "R"),
+    Flag("load", None, "mean offered load as a fraction of the cluster's capacity (default: the scenario's)",
+         number(0.0), "X"),
+    Flag("zipf", None, "popularity exponent: the function of rank r gets weight 1/r^s (default 1.0)",
+         number(0.0), "S"),
+    Flag("flash", None, "flash crowd rate on one function, in nodes' worth of capacity (default: the "
+         "scenario's)", number(0.0), "X"),
+    Flag("detect", None, "delay before balancers see a node change (default 3s)", duration, "DURATION"),
+    Flag("seed", 1, "seed of the workload and of the policies' random choices", integer(0), "N"),
+    Flag("plots", "", "write PNG plots into this directory (needs matplotlib: pip install 'fnlb[sim]')",
+         str, "DIR"),
+    replace(_MODEL["slots"], default=_M.slots),
+    replace(_MODEL["idle-timeout"], default=_M.idle_timeout),
+    replace(_MODEL["cold-start"], default=_M.cold_start),
+    replace(_MODEL["exec"], default=_M.exec_median,
+            help="median over functions of their median execution time"),
+    Flag("exec-spread", _M.exec_spread, "log-normal sigma of the functions' median execution times",
+         number(0.0), "SIGMA"),
+    Flag("exec-jitter", _M.exec_jitter, "log-normal sigma of a call's execution time around its function's",
+         number(0.0), "SIGMA"),
+    *(f for f in ROUTING_FLAGS if f.name not in ("policy", "expose-wait-header")),
+]
+
+
+def _scenario(cfg, name: str):
+    return SCENARIOS[name].with_overrides(
+        nodes=cfg.nodes, balancers=cfg.balancers, functions=cfg.functions, requests=cfg.requests,
+        load=cfg.load, zipf=cfg.zipf, flash=cfg.flash, detect=cfg.detect)
+
+
+def run(cfg, args) -> int:
+    from fnlb.routing.policy import Params
+    from fnlb.sim import report
+    from fnlb.sim.scenarios import run as simulate
+
+    if cfg.plots:  # fail before minutes of simulation, not after
+        try:
+            report._pyplot()
+        except report.PlotsUnavailable as exc:
+            raise UsageError(str(exc)) from None
+    names = list(SCENARIOS) if cfg.scenario == "all" else [cfg.scenario]
+    policies = list(POLICIES) if cfg.policy == "all" else [cfg.policy]
+    params = Params.from_cfg(cfg)
+    model = Model(slots=cfg.slots, idle_timeout=cfg.idle_timeout, cold_start=cfg.cold_start,
+                  exec_median=cfg.exec, exec_spread=cfg.exec_spread, exec_jitter=cfg.exec_jitter)
+    total_requests, total_time = 0, 0.0
+    for name in names:
+        sc = _scenario(cfg, name)
+        workload = sc.build(model, cfg.seed)
+        rows, outcomes = [], {}
+        for policy in policies:
+            t0 = time.perf_counter()
+            out = simulate(workload, policy, params)
+            elapsed = time.perf_counter() - t0
+            total_requests += out.arrived
+            total_time += elapsed
+            print(f"{name}/{policy}: {out.arrived} requests in {elapsed:.1f} s "
+                  f"({out.arrived / elapsed:,.0f}/s)", file=sys.stderr, flush=True)
+            rows.append(report.row(policy, out))
+            outcomes[policy] = out
+        print(f"### {name}: {sc.summary}\n")
+        print(f"{len(workload.nodes)} nodes x {model.slots} slots, {sc.balancers} balancer(s), "
+              f"{sc.functions} functions (Zipf {sc.zipf}), {sc.requests} requests over "
+              f"{workload.duration:.0f} s virtual, mean load {sc.load:.0%}, cold start "
+              f"{model.cold_start * 1000:.0f} ms, mean exec {workload.mean_exec * 1000:.0f} ms, "
+              f"idle timeout {model.idle_timeout:.0f} s, seed {cfg.seed}\n")
+        print(report.table(rows), flush=True)
+        if cfg.plots:
+            marks = [(c.t, c.action) for c in workload.changes]
+            if workload.flash_rate:
+                f0, f1 = sc.flash_window
+                marks += [(f0 * workload.duration, "flash"), (f1 * workload.duration, "flash ends")]
+            for path in report.plots(cfg.plots, name, outcomes, rows, marks):
+                print(f"wrote {path}", file=sys.stderr)
+    if total_time > 0:
+        print(f"simulated {total_requests:,} requests in {total_time:.1f} s: "
+              f"{total_requests / total_time:,.0f} requests/s", flush=True)
+    return 0
