@@ -92,7 +92,7 @@ class ClientProtocol(asyncio.Protocol):
         if peer:
             self.peer = f"[{peer[0]}]:{peer[1]}" if ":" in peer[0] else f"{peer[0]}:{peer[1]}"
             self.ip = peer[0].encode()
-        self.deadline = server.loop_time() + server.header_timeout
+        self.deadline = -server.header_timeout     # armed: the sweep makes it now + timeout
 
     def connection_lost(self, exc) -> None:
         if self.flow is None:
@@ -187,7 +187,7 @@ class ClientProtocol(asyncio.Protocol):
         self.head_rx = 0
         if self.phase != HEAD:
             self.phase = HEAD
-            self.deadline = self.server.loop_time() + self.server.header_timeout
+            self.deadline = -self.server.header_timeout
         self._url = b""
         self._parts = []
         self._hsize = 0
@@ -291,7 +291,7 @@ class ClientProtocol(asyncio.Protocol):
         if body:
             self.phase = BODY
             self.rx_mark = self.rx
-            self.deadline = server.loop_time() + server.body_timeout
+            self.deadline = -server.body_timeout
         else:
             self.phase = BUSY
             self.deadline = 0.0
@@ -381,7 +381,7 @@ class ClientProtocol(asyncio.Protocol):
                     return
                 if not self.in_head:
                     self.phase = IDLE
-                    self.deadline = self.server.loop_time() + self.server.idle_timeout
+                    self.deadline = -self.server.idle_timeout
                 return
         finally:
             self.in_done = False

@@ -56,10 +56,11 @@ class FlowControl:
     def couple(self, other: FlowControl) -> None:
         self.peer = other
         other.peer = self
-        if self.write_paused:
-            other.pause_reading(PEER_FULL)
-        if other.write_paused:
-            self.pause_reading(PEER_FULL)
+        if self.write_paused or other.write_paused:
+            if self.write_paused:
+                other.pause_reading(PEER_FULL)
+            if other.write_paused:
+                self.pause_reading(PEER_FULL)
 
     def decouple(self) -> None:
         other = self.peer

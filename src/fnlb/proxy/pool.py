@@ -29,7 +29,6 @@ class Pool:
         self.idle_timeout = cfg.pool_idle_timeout
         self.connect_timeout = cfg.connect_timeout or None
         self.idle: dict[str, deque[UpstreamProtocol]] = {}
-        self.busy: set[UpstreamProtocol] = set()   # bound to an exchange (the sweep checks them)
         self._tasks: set[asyncio.Task] = set()
         self.closing = False
 
@@ -38,13 +37,11 @@ class Pool:
         while idle:
             up = idle.pop()
             if not up.closed:
-                self.busy.add(up)
                 return up
         return None
 
     def release(self, up: UpstreamProtocol) -> None:
         """Take back a connection whose exchange ended cleanly."""
-        self.busy.discard(up)
         if up.closed:
             return
         idle = self.idle.get(up.node)
@@ -53,12 +50,11 @@ class Pool:
         if self.closing or len(idle) >= self.size:
             up.close()
             return
-        up.idle_since = self.loop.time()
+        up.idle_since = 0.0     # the sweep stamps it
         idle.append(up)
 
     def forget(self, up: UpstreamProtocol) -> None:
-        """A connection closed: drop it wherever it is."""
-        self.busy.discard(up)
+        """A connection closed: drop it from the idle list."""
         idle = self.idle.get(up.node)
         if idle:
             try:
@@ -80,16 +76,21 @@ class Pool:
         except (OSError, ValueError, TimeoutError) as exc:
             exchange.connect_failed(node, exc)
             return
-        self.busy.add(up)
         exchange.connected(up)
 
     def sweep(self, now: float) -> None:
+        """Close connections idle longer than --pool-idle-timeout (busy ones are checked
+        through their exchanges, see ProxyServer._sweep)."""
+        if self.idle_timeout <= 0:
+            return
         deadline = now - self.idle_timeout
         for idle in self.idle.values():
+            for up in reversed(idle):       # newest first: stamp the ones released since
+                if up.idle_since:
+                    break
+                up.idle_since = now
             while idle and idle[0].idle_since <= deadline:
                 idle.popleft().close()
-        for up in [up for up in self.busy if 0 < up.deadline <= now]:
-            up.deadline_passed(now)
 
     def close(self) -> None:
         self.closing = True

@@ -7,7 +7,8 @@ ProxyServer(dispatcher, cfg, mgmt):
 
 The protocols (client.py, upstream.py) read their settings from here as plain attributes.
 Timeouts are deadlines on the connections, checked by one periodic sweep (a tenth of the
-shortest timeout, at most once a second), so the per-request path creates no timers.
+shortest timeout, at most once a second), so the per-request path creates no timers and
+reads no clock for them: it arms a deadline as ``-timeout`` and the sweep makes it absolute.
 """
 
 from __future__ import annotations
@@ -95,9 +96,28 @@ class ProxyServer:
         while True:
             await asyncio.sleep(interval)
             now = self.loop.time()
-            expired = [c for c in self.clients if 0 < c.deadline <= now]
-            for client in expired:
-                client.deadline_passed(now)
+            expired = []
+            for client in self.clients:
+                # a negative deadline is "armed": -timeout, set on the hot path without
+                # reading the clock; it becomes absolute here (so a timeout fires between
+                # its value and its value plus one sweep interval)
+                d = client.deadline
+                if d:
+                    if d < 0:
+                        client.deadline = now - d
+                    elif d <= now:
+                        expired.append(client)
+                ex = client.active
+                if ex is not None and ex.up is not None:
+                    up = ex.up
+                    d = up.deadline
+                    if d:
+                        if d < 0:
+                            up.deadline = now - d
+                        elif d <= now:
+                            expired.append(up)
+            for conn in expired:
+                conn.deadline_passed(now)
             self.pool.sweep(now)
 
     async def shutdown(self, timeout: float) -> None:

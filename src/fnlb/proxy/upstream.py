@@ -16,7 +16,7 @@ import asyncio
 from httptools import HttpParserError, HttpResponseParser
 
 from fnlb.proxy.flow import FlowControl
-from fnlb.proxy.wire import (CHUNK_END, CRLF, RESPONSE_SPECIAL, WAIT_HEADER, chunk, connection_names, drop_named,
+from fnlb.proxy.wire import (CHUNK_END, CONNECTION_OPTIONS, CRLF, RESPONSE_SPECIAL, WAIT_HEADER, chunk, connection_names, drop_named,
                              status_line)
 
 # How the response body is written to the client.
@@ -62,19 +62,22 @@ class UpstreamProtocol(asyncio.Protocol):
 
     def bind(self, ex, timeout: float) -> None:
         self.ex = ex
-        self._reset()
+        self.rx = 0
+        self.started = self.done = self.keep = self.until_close = False
+        self.mode = NO_BODY
+        self.phase = WAITING
+        self.deadline = -timeout    # armed: the sweep turns it into now + timeout
         self.flow.couple(ex.client.flow)
-        if timeout:
-            self.phase = WAITING
-            self.deadline = self.pool.loop.time() + timeout
 
     def unbind(self) -> None:
         self.ex = None
         self.deadline = 0.0
-        self.flow.decouple()
-        self.flow.paused_by = 0
-        if not self.transport.is_closing():
-            self.transport.resume_reading()
+        flow = self.flow
+        if flow.peer is not None or flow.paused_by:
+            flow.decouple()
+            flow.paused_by = 0
+            if not self.transport.is_closing():
+                self.transport.resume_reading()
 
     def close(self) -> None:
         self.closed = True
@@ -180,8 +183,9 @@ class UpstreamProtocol(asyncio.Protocol):
         ex = self.ex
         status = self.parser.get_status_code()
         parts = self.parts
-        if self.conn is not None:
-            names = connection_names(self.conn)
+        conn = self.conn
+        if conn is not None and conn.lower() not in CONNECTION_OPTIONS:
+            names = connection_names(conn)
             if names:
                 parts = drop_named(parts, names)
         head = [status_line(status), *parts]   # our own reason phrase: never pass odd bytes on
@@ -195,9 +199,8 @@ class UpstreamProtocol(asyncio.Protocol):
             return
         ex.status = status
         self.started = True
-        if self.phase:
-            self.phase = STREAMING
-            self.rx_mark = self.rx
+        self.phase = STREAMING
+        self.rx_mark = self.rx
         if ex.is_head or status == 204 or status == 304:
             if self.cl is not None and status != 204:
                 head += (b"Content-Length: ", self.cl, CRLF)
