@@ -35,12 +35,12 @@ log = logging.getLogger("fnlb")
 class Balancer:
     def __init__(self, cfg):
         from fnlb.nodes.registry import NodeRegistry
-        from fnlb.observability.stats import StatsRecorder
+        from fnlb.observability.stats import make_recorder
         from fnlb.routing.router import build_router
 
         self.cfg = cfg
         self.router = build_router(cfg)
-        self.stats = StatsRecorder(cfg)
+        self.stats = make_recorder(cfg)
         self.registry = NodeRegistry(cfg, on_healthy_change=self.router.set_nodes)
         self.mgmt = MgmtApp(admin_token=cfg.admin_token)
         self.server = None

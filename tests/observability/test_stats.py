@@ -164,3 +164,14 @@ def test_late_sample_goes_to_the_live_second():
     s.record(A, "/f", 200, 0.01, None, False, T0 + 5)
     s.record(A, "/f", 200, 0.01, None, False, T0 + 4)     # a caller's stale now: no crash
     assert s.rows(T0 + 6)[0]["tp"] == 2
+
+
+def test_stats_off_records_nothing_but_readers_still_work():
+    from fnlb.observability.stats import NullRecorder, make_recorder
+
+    s = make_recorder(SimpleNamespace(stats=False))
+    assert isinstance(s, NullRecorder)
+    s.record(A, "/f", 200, 0.01, 0.1, False, 5.0)
+    s.count_retry(A, "/f", 5.0)
+    assert s.rows(10.0) == [] and s.node_totals(10.0) == {}
+    assert type(make_recorder(SimpleNamespace())) is StatsRecorder
