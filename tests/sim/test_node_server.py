@@ -115,3 +115,18 @@ def test_bad_flag_is_one_line_and_exit_2():
     proc = Proc(fnlb_argv("sim-node", "--cold-start", "fast"))
     assert proc.popen.wait(10) == 2
     assert "--cold-start" in proc.output() and len(proc.output().splitlines()) <= 3
+
+
+def test_request_bodies_and_expect_100_continue(node):
+    host, port = node.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(b"POST /r/app/fn?ms=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                  b"Expect: 100-continue\r\n\r\n")
+        assert s.recv(100).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        s.sendall(b"hello")
+        data = b""
+        while b'"exec"' not in data:
+            chunk = s.recv(65536)
+            assert chunk
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200 OK") and b"XXX-FXLB-WAIT: " in data

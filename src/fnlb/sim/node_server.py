@@ -30,6 +30,9 @@ from fnlb.goduration import format_seconds
 
 WAIT_HEADER = b"XXX-FXLB-WAIT"
 MAX_EXEC_S = 3600.0  # a ?ms= beyond an hour is surely a typo
+# A client pipelining without reading its answers stops being read past this many
+# unanswered requests, and is read again once they are down to the low mark.
+PENDING_HIGH, PENDING_LOW = 1024, 128
 _REASONS = {200: b"OK", 400: b"Bad Request", 404: b"Not Found", 500: b"Internal Server Error"}
 
 
@@ -189,6 +192,8 @@ class NodeProtocol(asyncio.Protocol):
         self.pending: deque[_Exchange] = deque()
         self.closed = False
         self.broken = False  # a parse error: read nothing more
+        self.paused = False
+        self.expect_continue = False
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -216,13 +221,27 @@ class NodeProtocol(asyncio.Protocol):
     # httptools callbacks
     def on_message_begin(self) -> None:
         self.url = b""
+        self.expect_continue = False
 
     def on_url(self, url: bytes) -> None:
         self.url += url
 
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() == b"expect" and value.lower() == b"100-continue":
+            self.expect_continue = True
+
+    def on_headers_complete(self) -> None:
+        # A client waiting for "100 Continue" before its body would otherwise stall (only
+        # when nothing is pending, so the interim answer cannot cut into another one).
+        if self.expect_continue and not self.pending:
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
     def on_message_complete(self) -> None:
         ex = _Exchange(self, self.parser.should_keep_alive())
         self.pending.append(ex)
+        if len(self.pending) >= PENDING_HIGH and not self.paused:
+            self.paused = True
+            self.transport.pause_reading()
         self.node.handle(ex, self.url)
 
     def reply(self, ex: _Exchange, data: bytes) -> None:
@@ -237,3 +256,6 @@ class NodeProtocol(asyncio.Protocol):
             if not head.keep_alive:
                 self.transport.close()
                 return
+        if self.paused and len(pending) <= PENDING_LOW:
+            self.paused = False
+            self.transport.resume_reading()
