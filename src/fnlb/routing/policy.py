@@ -9,14 +9,15 @@ comes in as ``now``, seconds on any monotonic or virtual scale) and no global ra
 (``rng`` is an injected ``random.Random``). The proxy drives it through ``Router``; the
 placement simulator may drive a policy directly in virtual time.
 
-Every policy owns the two observation tables, fed the same way whatever the policy:
+Every policy owns the two observation tables, fed the same way whatever the policy (so
+the dashboard shows waits under any policy):
 
 * ``inflight`` (``InFlight``): requests started and not finished, per node;
 * ``waits`` (``WaitTable``): the time-aware EWMA of reported waits per (node, key).
 
 A policy overrides ``choose`` (and ``order`` when its spill order is not the key's
-rendezvous order) and, rarely, ``observe_wait``. ``choose`` is only called with at least
-one node.
+rendezvous order); one that observes more (the default policy) extends ``started`` and
+``finished``. ``choose`` is only called with at least one node.
 """
 
 from __future__ import annotations
