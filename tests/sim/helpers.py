@@ -15,7 +15,7 @@ class SimNodes(Proc):
     """``fnlb sim-cluster --count N`` on free ports; the addresses are read from its output."""
 
     def __init__(self, count: int = 1, *args: str, timeout: float = 10.0):
-        super().__init__(fnlb_argv("sim-cluster", "--count", str(count), "--base-port", "0", *args))
+        super().__init__(fnlb_argv("sim-cluster", "--count", str(count), *args))
         deadline = time.monotonic() + timeout
         while True:
             lines = self.output().splitlines()

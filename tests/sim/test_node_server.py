@@ -130,3 +130,22 @@ def test_request_bodies_and_expect_100_continue(node):
             assert chunk
             data += chunk
     assert data.startswith(b"HTTP/1.1 200 OK") and b"XXX-FXLB-WAIT: " in data
+
+
+def test_slow_delays_every_function_and_version_response():
+    with SimNodes(1, "--slow", "300ms", "--cold-start", "0s") as nodes:
+        for path in ("/version", "/r/app/fn?ms=0"):
+            t0 = time.monotonic()
+            status, headers, _ = get(nodes.addresses[0], path)
+            assert status == 200 and 0.28 <= time.monotonic() - t0 < 5
+        assert wait_of(headers) < 0.1  # the delay comes after the function: it is no wait
+
+
+def test_sim_cluster_uses_consecutive_ports_from_base_port():
+    from tests.support.procs import free_port
+
+    base = free_port()
+    with SimNodes(3, "--base-port", str(base)) as nodes:
+        assert nodes.addresses == [f"127.0.0.1:{base + i}" for i in range(3)]
+        for addr in nodes.addresses:
+            assert get(addr, "/r/app/fn?ms=1")[2]["node"] == addr
