@@ -34,6 +34,7 @@ FLAGS = [
     Flag("load-factor", _D.load_factor,
          "default policy: a node with more requests in flight than this multiple of the mean is skipped",
          number(1.0), "X"),
-    Flag("load-floor", _D.load_floor, "default policy: ... but a node with fewer in flight than this never is",
+    Flag("load-floor", _D.load_floor, "default policy: a node with fewer requests in flight than this is never skipped for load "
+         "(set it near a node's concurrency)",
          integer(1), "N"),
 ]
