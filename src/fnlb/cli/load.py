@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from fnlb.cli.flags import Flag, boolean, csv_list, duration, integer, number
 
-SUMMARY = ("Send open-loop load (Poisson arrivals) and print p50/p90/p99/max latency, errors, "
-           "cold starts and each node's share.")
+SUMMARY = """Send open-loop load (Poisson arrivals) and report latency, errors, cold starts, node shares.
+
+Functions /r/APP/fn1..fnN are drawn from a Zipf distribution (or --paths); latency runs
+from each request's scheduled send time. Prints p50/p90/p99/max latency, errors, cold
+starts and each node's share of the answers (the last two read from sim-node bodies);
+--json prints one JSON object. See docs/simulator.md."""
 
 
 def _exec_mix(text: str):

@@ -91,7 +91,7 @@ async def run_demo(cfg) -> int:
         loop.add_signal_handler(sig, on_signal)
 
     rng = random.Random(cfg.seed or None)
-    nodes = [SimNode(**NODE_SETTINGS, rng=rng) for _ in range(cfg.nodes)]
+    nodes = [SimNode(**NODE_SETTINGS, rng=rng) for _ in range(cfg.count)]
     balancer = None
     try:
         for node in nodes:
