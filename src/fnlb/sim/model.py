@@ -1,4 +1,4 @@
-"""A function node as a pure state machine: slots, hot containers, cold starts, a FIFO queue.
+"""A function node as a pure state machine: slots, hot containers, cold starts, a queue.
 
 Theory of operation
 -------------------
@@ -28,8 +28,8 @@ real node, is that a route with a lasting backlog keeps its containers, so other
 calls there wait until it drains (a balancer should have spilled it).
 
 Invariant: while the queue is not empty, every container is busy and there are ``slots``
-of them (otherwise the oldest call would have started); so an arriving call never
-overtakes a queued one.
+of them (otherwise the oldest call would have started); so an arriving call never starts
+while others wait.
 
 The *wait* of a call is the time between its arrival and the start of its function:
 queueing plus the cold start. The function then runs ``exec_s`` seconds.

@@ -3,7 +3,9 @@
 Each call to ``/r/<app>/<route>`` goes through a :class:`fnlb.sim.model.NodeModel`; the
 server then really waits (``call_later``) for the cold start and the execution time, and
 reports in ``XXX-FXLB-WAIT`` the wait it measured with the monotonic clock between the
-request's arrival and the start of its function. Nothing here computes a wait.
+request's arrival and the start of its function. Nothing here computes a wait. (The event
+loop's timers have a resolution of about a millisecond, so a measured cold start may be a
+hair shorter or longer than ``--cold-start``.)
 
 Endpoints (any method):
   /version           200 {"version": "0.3.700"}
@@ -92,6 +94,7 @@ class SimNode:
         self.rng = rng or random.Random()
         self.name = name
         self.address = ""
+        self.port = 0
         self.failures = 0
         self.conns: set[NodeProtocol] = set()
         self._server: asyncio.AbstractServer | None = None
