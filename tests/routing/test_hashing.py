@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from fnlb.routing.hashing import HashCache, jump, key_hash, spill_score
+from fnlb.routing.hashing import HashCache, jump, key_hash, spill_score, wire_key
 from fnlb.routing.nodeset import NodeSet
 
 NODES3 = ["127.0.0.1:8080", "127.0.0.1:8081", "127.0.0.1:8082"]
@@ -147,3 +147,16 @@ def test_empty_nodeset():
     ns = NodeSet([])
     assert ns.primary("/x") is None
     assert ns.spill_order("/x") == [] and ns.sorted_walk("/x") == []
+
+
+def test_keys_are_the_paths_bytes_as_latin1_text():
+    """The proxy decodes the path's raw bytes as Latin-1; the hash must be of those bytes
+    (what Go hashed), which for UTF-8 paths are the UTF-8 bytes."""
+    raw = "/r/café".encode()                      # b"/r/caf\xc3\xa9" on the wire
+    as_proxy_passes_it = raw.decode("latin-1")
+    assert key_hash(as_proxy_passes_it) == key_hash(raw)
+    assert wire_key("/r/café") == as_proxy_passes_it
+    assert key_hash(wire_key("/r/café")) == key_hash(raw)
+    assert key_hash(b"/r/\xff\xfe") == key_hash("/r/\xff\xfe")  # not UTF-8 at all: still its bytes
+    assert key_hash("/r/\u20ac") == key_hash("/r/\u20ac".encode())  # beyond U+00FF: UTF-8
+    assert wire_key("/r/app/hello") == "/r/app/hello"

@@ -57,3 +57,13 @@ def _timed():
     out = fnlb("--nodes", NODES, "/r/app/hello")
     assert out.returncode == 0
     return time.perf_counter() - start
+
+
+def test_non_ascii_key_routes_like_the_proxy_routes_its_bytes():
+    from fnlb.routing.nodeset import NodeSet
+    nodes = [f"10.0.0.1:{8000 + i}" for i in range(20)]
+    ns = NodeSet(nodes)
+    keys = [f"/r/café/{i}" for i in range(10)]
+    out = fnlb("--nodes", ",".join(nodes), *keys)
+    expected = "".join(f"{k}\t{ns.primary(k.encode().decode('latin-1'))}\n" for k in keys)
+    assert out.stdout == expected

@@ -122,6 +122,9 @@ def test_route_endpoint():
     assert body["order"][0] == "127.0.0.1:8081" and sorted(body["order"]) == sorted(NODES)
     status, body = get("key=%2Fr%2Fapp%2Fworld")
     assert (status, body["node"]) == (200, "127.0.0.1:8082")
+    status, body = get("key=/r/caf%C3%A9")
+    assert body["key"] == "/r/café"
+    assert body["order"][0] == r.nodeset.primary("/r/café".encode().decode("latin-1"))
     status, body = get("")
     assert status == 400 and "key" in body["msg"]
     status, body = get("key=")

@@ -22,6 +22,7 @@ FLAGS = [
 
 
 def run(cfg, args) -> int:
+    from fnlb.routing.hashing import wire_key
     from fnlb.routing.router import build_router
 
     if not cfg.nodes:
@@ -32,6 +33,6 @@ def run(cfg, args) -> int:
     router.set_nodes(cfg.nodes)
     out = sys.stdout
     for key in args:
-        out.write(f"{key}\t{router.pick(key, 0.0)}\n")
+        out.write(f"{key}\t{router.pick(wire_key(key), 0.0)}\n")
     out.flush()
     return 0

@@ -6,7 +6,10 @@ differ from ``order[0]``, the key's primary), ``order`` is the full order in whi
 policy tries nodes for the key. With no healthy node: 200 with ``"node": null`` and an
 empty order (the question has an answer; the proxy, not this endpoint, answers 503).
 Without ``key``: 400 ``{"msg": ...}``. The key is the URL path exactly as a request would
-carry it (no query string); ``key=`` (empty) is a valid key.
+carry it (no query string). The parameter is form-decoded once (``%XX`` as UTF-8, ``+`` as
+a space), so ``key=/r/caf%C3%A9`` asks about the path whose bytes are ``/r/caf\xc3\xa9``,
+and a path that itself contains ``%``, ``+`` or ``&`` must encode them (``%25``, ``%2B``,
+``%26``). ``key=`` (empty) is a valid key.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import time
 
 from fnlb.admin.http import HTTPError, Request, Response, json_response
+from fnlb.routing.hashing import wire_key
 
 
 def register(app, balancer) -> None:
@@ -23,6 +27,7 @@ def register(app, balancer) -> None:
             raise HTTPError(400, "missing query parameter key (the request path to route)")
         router = balancer.router
         now = time.monotonic()
-        return json_response({"key": key, "node": router.pick(key, now), "order": router.order(key, now)})
+        wire = wire_key(key)  # the form the proxy routes: the path's bytes, one char each
+        return json_response({"key": key, "node": router.pick(wire, now), "order": router.order(wire, now)})
 
     app.route("/1/lb/route", "GET", route)

@@ -6,8 +6,11 @@ Every balancer that has the same healthy node list must send a key (a URL path) 
 same node, so that a function stays hot on one node no matter which balancer a request
 went through. Three pure functions provide that, with no state and no clock:
 
-* ``key_hash(key)``: SipHash-2-4 of the key's UTF-8 bytes under the reference's fixed
-  128-bit key (k0 = 0, k1 = 0x4c617279426f6174), a 64-bit integer. Same as the Go fnlb.
+* ``key_hash(key)``: SipHash-2-4 of the key's bytes under the reference's fixed 128-bit
+  key (k0 = 0, k1 = 0x4c617279426f6174), a 64-bit integer. Same as the Go fnlb. Keys are
+  the URL path as the proxy passes it: its raw bytes decoded as Latin-1, one character per
+  byte, so any byte sequence hashes exactly as Go hashed it (``wire_key`` turns a path
+  typed as ordinary text into that form).
 * ``jump(h, n)``: Jump Consistent Hash (Lamping & Veach 2014) of that hash into
   ``0 .. n-1``, the index of the key's *primary* in the **sorted** node list. Growing the
   list from n to n+1 nodes moves about 1/(n+1) of the keys, all of them to the new node.
@@ -32,9 +35,27 @@ _JUMP_MUL = 2862933555777941757
 _TWO_31 = float(1 << 31)
 
 
+def wire_key(text: str) -> str:
+    """The routing key for a path typed by a person (``fnlb route``, ``/1/lb/route``):
+    its UTF-8 bytes, one character per byte, the form in which the proxy passes keys."""
+    return text.encode("utf-8", "surrogateescape").decode("latin-1")
+
+
 def key_hash(key: str | bytes) -> int:
-    """The reference's 64-bit SipHash-2-4 of a routing key."""
-    data = key.encode("utf-8", "surrogateescape") if isinstance(key, str) else key
+    """The reference's 64-bit SipHash-2-4 of a routing key: of its bytes as received.
+
+    A ``str`` key is the proxy's form, the path's bytes decoded as Latin-1 (lossless: one
+    character per byte), so encoding it back gives the bytes the Go balancer hashed, which
+    are the path's UTF-8 when the client sent UTF-8. A ``str`` with characters beyond
+    U+00FF cannot be that form and is hashed as UTF-8.
+    """
+    if isinstance(key, str):
+        try:
+            data = key.encode("latin-1")
+        except UnicodeEncodeError:
+            data = key.encode("utf-8", "surrogateescape")
+    else:
+        data = key
     # intdigest() is signed; the reference's hash is the unsigned 64-bit value.
     return siphash24(data, key=SIP_KEY).intdigest() & _MASK64
 
