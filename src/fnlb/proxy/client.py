@@ -397,3 +397,5 @@ class ClientProtocol(asyncio.Protocol):
         self.closing = True
         if self.active is None and not self.queue:
             self.close()
+        elif self.active is not None:
+            self.active.keep_alive = False      # its response says Connection: close

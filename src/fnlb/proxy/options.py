@@ -1,6 +1,29 @@
 """Flags of the data path: listeners, TLS, timeouts, limits, connection pool, shutdown."""
 
+import os
+
 from fnlb.cli.flags import Flag, boolean, duration, integer, listen_address, size
+
+
+def pem_file(marker: bytes, what: str):
+    """A readable PEM file containing ``marker`` ('' = not set): checked while the flags are
+    parsed, so a bad file is a one-line usage error before anything starts."""
+    def convert(text: str) -> str:
+        path = text.strip()
+        if not path:
+            return ""
+        if not os.path.isfile(path):
+            raise ValueError(f"{path}: no such file")
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(1 << 20)
+        except OSError as exc:
+            raise ValueError(f"{path}: {exc.strerror}") from None
+        if marker not in data:
+            raise ValueError(f"{path} is not a PEM {what}")
+        return path
+    return convert
+
 
 FLAGS = [
     Flag("listen", listen_address(":8081"), "address for traffic (host:port; :port = all interfaces)",
@@ -8,8 +31,9 @@ FLAGS = [
     Flag("mgmt-listen", listen_address(":8081"),
          "address for /1/lb/*, /metrics and the dashboard; when it differs from --listen the "
          "traffic listener serves no management endpoints", listen_address, "ADDR"),
-    Flag("tls-cert", "", "PEM certificate chain: terminate TLS on the traffic listener", str, "FILE"),
-    Flag("tls-key", "", "PEM private key for --tls-cert", str, "FILE"),
+    Flag("tls-cert", "", "PEM certificate chain: terminate TLS on the traffic listener (needs --tls-key)",
+         pem_file(b"-----BEGIN CERTIFICATE-----", "certificate"), "FILE"),
+    Flag("tls-key", "", "PEM private key for --tls-cert", pem_file(b"PRIVATE KEY-----", "private key"), "FILE"),
     Flag("connect-timeout", 3.0, "give up connecting to a node after this long", duration, "DURATION"),
     Flag("upstream-timeout", 60.0, "answer 504 when a node sends no response within this long", duration, "DURATION"),
     Flag("client-header-timeout", 10.0, "close a client that has not sent complete headers in this long",

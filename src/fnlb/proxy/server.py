@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import resource
 import socket
 import ssl
@@ -182,12 +181,7 @@ def tls_context(cfg) -> ssl.SSLContext | None:
         return None
     if not cert or not key:
         raise UsageError("--tls-cert and --tls-key must be given together")
-    for flag, path in (("--tls-cert", cert), ("--tls-key", key)):
-        if not os.path.isfile(path) or not os.access(path, os.R_OK):
-            raise UsageError(f"{flag} {path}: no such readable file")
-    with open(cert, "rb") as fh:
-        if b"-----BEGIN CERTIFICATE-----" not in fh.read():
-            raise UsageError(f"--tls-cert {cert}: not a PEM certificate")
+    # the files themselves were checked by the flag converters (options.py)
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     try:
         ctx.load_cert_chain(cert, key)
