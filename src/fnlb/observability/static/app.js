@@ -25,9 +25,10 @@
     nodeTp: new LineChart(byId("chart-node-tp"), { yTitle: "requests / s", format: formatRate }),
     nodeWait: new LineChart(byId("chart-node-wait"), { yTitle: "wait", format: formatSeconds }),
     nodeP99: new LineChart(byId("chart-node-p99"), { yTitle: "latency", format: formatSeconds }),
-    funcTp: new LineChart(byId("chart-func-tp"), { yTitle: "requests / s", format: formatRate }),
+    funcTp: new LineChart(byId("chart-func-tp"), { yTitle: "requests / s (stacked)", format: formatRate, stacked: true }),
     funcWait: new LineChart(byId("chart-func-wait"), { yTitle: "wait", format: formatSeconds }),
-    events: new LineChart(byId("chart-events"), { yTitle: "events / s", format: formatRate }),
+    events: new LineChart(byId("chart-events"), { yTitle: "events / s", format: formatRate,
+      emptyText: "no spills, retries or errors in this period" }),
   };
 
   function byId(id) { return document.getElementById(id); }

@@ -35,6 +35,17 @@ const Charts = (() => {
     return 10 * pow;
   }
 
+  // Cumulative tops and bases of series stacked in order (missing values count as 0).
+  function stack(series) {
+    let base = series.length ? series[0].values.map(() => 0) : [];
+    return series.map(s => {
+      const top = s.values.map((v, i) => base[i] + (v || 0));
+      const out = { ...s, base, top };
+      base = top;
+      return out;
+    });
+  }
+
   function trim(v) { return String(+v.toPrecision(3)); }
 
   function formatSeconds(v) {
@@ -58,7 +69,7 @@ const Charts = (() => {
   }
 
   class LineChart {
-    // figure: the <figure> to fill; opts: {yTitle, format, unitSuffix}
+    // figure: the <figure> to fill; opts: {yTitle, format, unitSuffix, stacked, emptyText}
     constructor(figure, opts) {
       this.opts = opts;
       this.svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, role: "img" }, figure);
@@ -70,18 +81,23 @@ const Charts = (() => {
     update(t0, t1, series) {
       const svg = this.svg;
       while (svg.childNodes.length > 1) svg.removeChild(svg.lastChild);   // keep <title>
-      const max = Math.max(0, ...series.flatMap(s => s.values.filter(v => v !== null)));
+      // Stacked charts draw each series on top of the ones before it (a share of a total).
+      const drawn = this.opts.stacked ? stack(series) : series.map(s => ({ ...s, base: null, top: s.values }));
+      const max = Math.max(0, ...drawn.flatMap(s => s.top.filter(v => v !== null)));
       const top = max > 0 ? max * 1.1 : 1;
       const step = niceStep(top, 4);
       const yMax = Math.ceil(top / step) * step;
       const x = t => M.left + (W - M.left - M.right) * (t - t0) / Math.max(1, t1 - t0);
       const y = v => H - M.bottom - (H - M.top - M.bottom) * v / yMax;
       this.drawAxes(t0, t1, yMax, step, x, y);
-      if (!series.length || max === 0 && series.every(s => s.values.every(v => v === null || v === 0))) {
+      if (max === 0) {
         const t = svgEl("text", { x: (M.left + W - M.right) / 2, y: H / 2, "text-anchor": "middle", class: "empty" }, svg);
-        t.textContent = "no traffic in this period";
+        t.textContent = this.opts.emptyText || "no traffic in this period";
       }
-      for (const s of series) this.drawSeries(s, t0, x, y);
+      for (const s of drawn) {
+        if (s.base) this.drawArea(s, t0, x, y);
+        this.drawSeries(s, t0, x, y);
+      }
       this.drawLegend(series);
     }
 
@@ -109,7 +125,7 @@ const Charts = (() => {
 
     drawSeries(s, t0, x, y) {
       let d = "", pen = "M";
-      s.values.forEach((v, i) => {
+      s.top.forEach((v, i) => {
         if (v === null) { pen = "M"; return; }         // no sample: break the line
         d += `${pen}${x(t0 + i).toFixed(1)},${y(v).toFixed(1)}`;
         pen = "L";
@@ -117,6 +133,12 @@ const Charts = (() => {
       if (!d) return;
       const path = svgEl("path", { d, class: "series", stroke: s.color }, this.svg);
       svgEl("title", {}, path).textContent = s.name;
+    }
+
+    drawArea(s, t0, x, y) {
+      const up = s.top.map((v, i) => `${x(t0 + i).toFixed(1)},${y(v).toFixed(1)}`);
+      const down = s.base.map((v, i) => `${x(t0 + i).toFixed(1)},${y(v).toFixed(1)}`).reverse();
+      svgEl("path", { d: `M${up.join("L")}L${down.join("L")}Z`, class: "area", fill: s.color }, this.svg);
     }
 
     drawLegend(series) {
