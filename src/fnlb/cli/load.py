@@ -63,7 +63,7 @@ def run(cfg, args) -> int:
     async def main():
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, gen.stop)
+            loop.add_signal_handler(sig, gen.stop, 2.0)  # in-flight requests get 2 s more
         results = await gen.run(cfg.duration)
         return summarize(results, gen.elapsed, gen.sent)
 
