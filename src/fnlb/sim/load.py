@@ -123,8 +123,11 @@ class LoadGenerator:
             self.elapsed = min(time.monotonic() - start, duration)
             await self._drain()
         finally:
-            for task in self._tasks:
+            leftover = list(self._tasks)
+            for task in leftover:
                 task.cancel()
+            # let them record themselves as errors before the results are read
+            await asyncio.gather(*leftover, return_exceptions=True)
             self.pool.close()
         return self.results
 
@@ -147,6 +150,9 @@ class LoadGenerator:
         except (OSError, ConnectionError, TimeoutError):
             self.results.append(Result(path, time.monotonic() - due, 0, None, None, None))
             return
+        except asyncio.CancelledError:  # abandoned at the end of the drain: still an error
+            self.results.append(Result(path, time.monotonic() - due, 0, None, None, None))
+            raise
         latency = time.monotonic() - due
         cold = node = wait = None
         try:

@@ -54,11 +54,13 @@ def summarize(results: Sequence[Result], duration: float, sent: int | None = Non
     """The figures of a run (or of one window of it) lasting ``duration`` seconds."""
     nodes = Counter(r.node for r in results if r.node)
     statuses = Counter(str(r.status) for r in results)
+    answered = len(results) - statuses.get("0", 0)
     return {
         "duration": duration,
         "sent": len(results) if sent is None else sent,
         "completed": len(results),
-        "throughput": len(results) / duration if duration > 0 else 0.0,
+        "answered": answered,
+        "throughput": answered / duration if duration > 0 else 0.0,
         "errors": sum(1 for r in results if is_error(r)),
         "statuses": dict(sorted(statuses.items())),
         "latency": latency_summary(r.latency for r in results),
@@ -86,7 +88,7 @@ def format_text(s: dict) -> str:
     """The human report of ``fnlb load``."""
     lat = s["latency"]
     lines = [
-        f"requests   {s['completed']} completed of {s['sent']} sent in {s['duration']:.1f}s "
+        f"requests   {s['sent']} sent, {s['answered']} answered in {s['duration']:.1f}s "
         f"({s['throughput']:.1f}/s)",
         f"latency    p50 {ms(lat['p50'])}  p90 {ms(lat['p90'])}  p99 {ms(lat['p99'])}  max {ms(lat['max'])}",
         f"errors     {s['errors']}  (statuses: "
