@@ -242,7 +242,7 @@ class Cluster:
 
     def _failover(self, req: _Req, router: Router, first, now: float):
         """The picked node is down (or failed this request): try the policy's next live node."""
-        if first is not None and not first.up:
+        if first is not None and not first.up and not (req.tried and first.name in req.tried):
             self._refused(req, router, first.name, now)
         for name in router.order(req.key, now):
             node = self.nodes.get(name)
