@@ -43,6 +43,8 @@ import time
 from array import array
 from bisect import bisect_left
 from collections import deque
+from itertools import accumulate
+from operator import add
 from sys import intern
 
 OTHER = "other"          # function name of folded series; real paths start with "/"
@@ -86,17 +88,16 @@ def merge_ewma(old: float | None, mean: float, n: float, alpha: float = EWMA_ALP
 
 def quantiles(hist, n: int, qs=(0.5, 0.99)) -> list[float]:
     """Quantiles of a histogram over LATENCY_BOUNDS, interpolating inside a bucket."""
+    if not n:
+        return [0.0] * len(qs)
+    cum = list(accumulate(hist))          # C speed: this runs for every series every second
     out = []
-    cum = 0
-    qi = 0
-    for i, c in enumerate(hist):
-        while c and qi < len(qs) and cum + c >= qs[qi] * n:
-            lo = LATENCY_BOUNDS[i - 1] if i else 0.0
-            hi = LATENCY_BOUNDS[i] if i < len(LATENCY_BOUNDS) else lo
-            out.append(lo + (hi - lo) * (qs[qi] * n - cum) / c)
-            qi += 1
-        cum += c
-    return out + [0.0] * (len(qs) - len(out))
+    for q in qs:
+        i = bisect_left(cum, q * n)
+        lo = LATENCY_BOUNDS[i - 1] if i else 0.0
+        hi = LATENCY_BOUNDS[i] if i < len(LATENCY_BOUNDS) else lo
+        out.append(lo + (hi - lo) * (q * n - (cum[i] - hist[i])) / hist[i])
+    return out
 
 
 class Second:
@@ -139,8 +140,8 @@ class NodeTotals:
         self.wait_ewma: float | None = None
 
     def add(self, s: list) -> None:
-        self.classes = [a + b for a, b in zip(self.classes, s[CLASS:HIST])]
-        self.hist = [a + b for a, b in zip(self.hist, s[HIST:])]
+        self.classes = list(map(add, self.classes, s[CLASS:HIST]))
+        self.hist = list(map(add, self.hist, s[HIST:]))
         self.latency_sum += s[LAT_SUM]
         self.spills += s[SPILLS]
         self.retries += s[RETRIES]
