@@ -175,3 +175,12 @@ def test_stats_off_records_nothing_but_readers_still_work():
     s.count_retry(A, "/f", 5.0)
     assert s.rows(10.0) == [] and s.node_totals(10.0) == {}
     assert type(make_recorder(SimpleNamespace())) is StatsRecorder
+
+
+def test_seconds_split_exactly_at_the_boundary_with_an_offset():
+    s = StatsRecorder(SimpleNamespace(), clock_offset=T0 - 100.25)     # monotonic 100.25 = T0
+    s.record(A, "/f", 200, 0.01, None, False, 100.25 + 0.999)
+    s.record(A, "/f", 200, 0.01, None, False, 100.25 + 1.0)
+    s.record(A, "/f", 200, 0.01, None, False, 100.25 + 1.5)
+    rows = s.rows(100.25 + 2.0)
+    assert [(r["timestamp"], r["tp"]) for r in rows] == [(rfc3339(T0), 1), (rfc3339(T0 + 1), 2)]

@@ -5,8 +5,8 @@ from fnlb.cli.flags import Flag, boolean, choice, duration, integer
 _level = choice("debug", "info", "warning", "error")
 
 FLAGS = [
-    Flag("stats", True, "record per-request statistics (false: /1/lb/stats, the dashboard and the request "
-         "metrics stay empty; for measuring their cost)", boolean, is_bool=True),
+    Flag("stats", True, "record per-request statistics (on by default; --stats=false leaves /1/lb/stats, the "
+         "dashboard and the request metrics empty, to measure what they cost)", boolean, is_bool=True),
     Flag("stats-window", 300.0, "how much per-second history /1/lb/stats and the dashboard keep",
          duration, "DURATION"),
     Flag("stats-series", 1000, "(node, function) series kept per second; the excess is folded into "

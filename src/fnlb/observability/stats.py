@@ -219,15 +219,15 @@ class StatsRecorder:
         self.functions = FunctionTable(max(1000, 4 * self.top_functions))
         self.folded = 0               # requests counted under func "other" for lack of room
         self._sec = 0                 # wall-clock second of the live series
+        self._next = -math.inf        # monotonic time at which that second ends
         self._live: dict[tuple[str, str], list] = {}
 
     # -- the hot path -------------------------------------------------------------------
 
     def record(self, node: str, func: str, status: int, latency: float, wait: float | None,
                spilled: bool, now: float, _bisect=bisect_left, _bounds=LATENCY_BOUNDS) -> None:
-        sec = int(now + self.offset)
-        if sec > self._sec:
-            self._roll(sec)
+        if now >= self._next:                 # one float compare while the second lasts
+            self._roll(int(now + self.offset))
         s = self._live.get((node, func)) or self._open(node, func)
         # Literal slots (TP=0, WAIT_SUM=1, WAIT_N=2, LAT_SUM=3, SPILLS=4, CLASS=7, HIST=13,
         # asserted at the top): global lookups cost ~10% of this call.
@@ -268,13 +268,17 @@ class StatsRecorder:
     # -- finishing a second (about once a second) ---------------------------------------
 
     def _roll(self, sec: int) -> None:
-        if self._live:
-            self._finish(self._sec, self._live)
-        self._live = {}
-        self._sec = sec
-        horizon = sec - self.window
-        while self.seconds and self.seconds[0].sec <= horizon:
-            self.seconds.popleft()
+        if sec > self._sec:
+            if self._live:
+                self._finish(self._sec, self._live)
+            self._live = {}
+            self._sec = sec
+            horizon = sec - self.window
+            while self.seconds and self.seconds[0].sec <= horizon:
+                self.seconds.popleft()
+        # Monotonic instant at which the live second ends (float rounding at the edge only
+        # makes record() call this once more, which then changes nothing).
+        self._next = self._sec + 1 - self.offset
 
     def _finish(self, sec: int, live: dict) -> None:
         if self.window > 0:
