@@ -55,7 +55,8 @@ def legend_names(page, chart_id):
 
 
 def test_dashboard_shows_called_nodes_and_functions_offline(cluster):
-    funcs = ["/r/dash/resize", "/r/dash/thumb", "/r/dash/ocr"]
+    # The last path is hostile: fnlb passes it through, the page must show it as text.
+    funcs = ["/r/dash/resize", "/r/dash/thumb", "/r/dash/ocr", "/r/dash/<img/src=x/onerror=alert(1)>"]
     traffic = [Traffic(cluster, lambda i, f=f: f"{f}?ms={1 + i % 3}") for f in funcs]
     for t in traffic:
         t.start()
@@ -65,6 +66,8 @@ def test_dashboard_shows_called_nodes_and_functions_offline(cluster):
             try:
                 page = browser.new_page()
                 watch = Watch(page)
+                dialogs = []
+                page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
                 page.goto(cluster.lb.mgmt_url + "/1/lb/dash")
                 # Legends are HTML text: wait until every called function has its own line.
                 page.wait_for_function(
@@ -83,6 +86,7 @@ def test_dashboard_shows_called_nodes_and_functions_offline(cluster):
                 # Series are drawn: at least one path per called function in its chart.
                 titles = page.locator("#chart-func-tp svg path title").all_text_contents()
                 assert set(funcs) <= set(titles)
+                assert page.locator("img").count() == 0 and not dialogs     # no markup injected
                 assert watch.requests and not watch.foreign, watch.foreign
                 assert not watch.errors, watch.errors
             finally:
