@@ -86,6 +86,11 @@ def test_dashboard_shows_called_nodes_and_functions_offline(cluster):
                 # Series are drawn: at least one path per called function in its chart.
                 titles = page.locator("#chart-func-tp svg path title").all_text_contents()
                 assert set(funcs) <= set(titles)
+                # Switching to 5 minutes refetches the range and draws the same series.
+                page.click("#ranges button:text('5 min')")
+                page.wait_for_timeout(2500)
+                assert page.locator("#ranges button.on").text_content() == "5 min"
+                assert set(funcs) <= set(page.locator("#chart-func-tp svg path title").all_text_contents())
                 assert page.locator("img").count() == 0 and not dialogs     # no markup injected
                 assert watch.requests and not watch.foreign, watch.foreign
                 assert not watch.errors, watch.errors

@@ -2,13 +2,15 @@
  *
  * Data: /1/lb/dash/state (node table, server clock) and /1/lb/stats?since=<newest bucket>
  * (only seconds not seen yet). Rows are folded into per-second buckets by node and by
- * function; charts show the last VIEW seconds, functions beyond the TOP busiest as "other"
+ * function; charts show the last `view` seconds (1, 2 or 5 minutes, chosen in the
+ * header), functions beyond the TOP busiest as "other"
  * so that 50 functions on 10 nodes stay readable.
  */
 "use strict";
 
 (() => {
-  const VIEW = 120;                 // seconds on the charts
+  const RANGES = [60, 120, 300];    // seconds the charts can show (buttons in the header)
+  let view = 120;                   // seconds on the charts now
   const TOP = 8;                    // functions with their own line
   // Ten hues far apart, all legible on the dark background; grey is reserved for "other".
   const PALETTE = ["#4ea1ff", "#ff9f43", "#3ddc84", "#ff5c5c", "#b68cff", "#f5d547",
@@ -17,6 +19,7 @@
   const { LineChart, formatSeconds, formatRate, clock, htmlEl } = Charts;
 
   const buckets = new Map();        // unix second -> {nodes: Map, funcs: Map, tot}
+  let generation = 0;               // bumped when the range changes: drop polls in flight
   let newest = null;                // timestamp of the newest bucket received (RFC 3339)
   let serverNow = 0;                // server clock, unix seconds
   let nodeState = [];
@@ -75,7 +78,7 @@
       }
       newest = r.timestamp;
     }
-    for (const sec of buckets.keys()) if (sec < serverNow - VIEW - 5) buckets.delete(sec);
+    for (const sec of buckets.keys()) if (sec < serverNow - view - 5) buckets.delete(sec);
   }
 
   // Per-second values of one accumulator field over [t0, t1]; missing seconds are 0 for
@@ -100,7 +103,7 @@
 
   // -- rendering -----------------------------------------------------------------------
   function render() {
-    const t1 = Math.floor(serverNow) - 1, t0 = t1 - VIEW + 1;     // complete seconds only
+    const t1 = Math.floor(serverNow) - 1, t0 = t1 - view + 1;     // complete seconds only
     const nodes = [...new Set([...nodeState.map(n => n.node),
       ...[...buckets.values()].flatMap(b => [...b.nodes.keys()])])].sort();
     nodeColors.assign(nodes);
@@ -223,6 +226,23 @@
     }
   }
 
+  // -- time range ----------------------------------------------------------------------
+  function setupRanges() {
+    const box = byId("ranges");
+    for (const seconds of RANGES) {
+      const button = htmlEl("button", seconds === view ? "on" : "", box, `${seconds / 60} min`);
+      button.type = "button";
+      button.addEventListener("click", () => {
+        // A longer view needs older seconds: start over with one full read of the range.
+        view = seconds;
+        generation += 1;
+        newest = null;
+        buckets.clear();
+        box.querySelectorAll("button").forEach(b => { b.className = b === button ? "on" : ""; });
+      });
+    }
+  }
+
   // -- polling -------------------------------------------------------------------------
   async function getJSON(url) {
     const resp = await fetch(url, { cache: "no-store" });
@@ -236,9 +256,10 @@
       const state = await getJSON("/1/lb/dash/state");
       serverNow = state.now_ms / 1000;
       nodeState = state.nodes;
-      const since = newest || String(state.now_ms - (VIEW + 1) * 1000);
+      const since = newest || String(state.now_ms - (view + 1) * 1000);
+      const asked = generation;
       const data = await getJSON("/1/lb/stats?since=" + encodeURIComponent(since));
-      ingest(data.stats);
+      if (asked === generation) ingest(data.stats);
       render();
       status.className = "status live";
       status.textContent = `live · updated ${clock(serverNow)} · history ${state.window} s on the server`;
@@ -249,5 +270,6 @@
     setTimeout(poll, 1000);
   }
 
+  setupRanges();
   poll();
 })();

@@ -113,7 +113,7 @@ const Charts = (() => {
       const title = svgEl("text", { x: 12, y: (M.top + H - M.bottom) / 2, "text-anchor": "middle",
         transform: `rotate(-90 12 ${(M.top + H - M.bottom) / 2})` }, svg);
       title.textContent = this.opts.yTitle;
-      const tickEvery = 30;
+      const tickEvery = t1 - t0 > 200 ? 60 : t1 - t0 > 90 ? 30 : 15;    // 4 to 6 time labels
       for (let t = Math.ceil(t0 / tickEvery) * tickEvery; t <= t1; t += tickEvery) {
         svgEl("line", { x1: x(t), x2: x(t), y1: H - M.bottom, y2: H - M.bottom + 4, class: "axisline" }, svg);
         const label = svgEl("text", { x: x(t), y: H - M.bottom + 16, "text-anchor": "middle" }, svg);
