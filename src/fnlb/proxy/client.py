@@ -131,7 +131,10 @@ class ClientProtocol(asyncio.Protocol):
             self.corked = None
             self._parse_error(exc)
         else:
-            self.uncork()
+            if self.corked:
+                self.uncork()
+            else:
+                self.corked = None
             if self.in_head:
                 self.head_rx += len(data)
                 if self.head_rx > self.server.head_limit:

@@ -119,7 +119,9 @@ class Exchange:
                 self.buf = None
         else:
             self.client.send_up(up, head)
-        self.client.flow.resume_reading(BUFFERED)
+        flow = self.client.flow
+        if flow.paused_by:
+            flow.resume_reading(BUFFERED)
 
     # -- request body (from the client parser) -------------------------------------------
 
@@ -189,7 +191,10 @@ class Exchange:
         # A node may answer before the request body ended (an early 413, say): its
         # connection is closed above, and the client's remaining body is read and dropped
         # (see body()) so that its connection stays usable, as nginx does.
-        self._report(self.status)
+        if self.open:
+            self.open = False
+            self.server.dispatcher.request_done(self.node, self.key, self.status, time.monotonic() - self.t0,
+                                                self.wait)
         self._finish()
 
     def upstream_lost(self, up) -> None:
@@ -296,7 +301,9 @@ class Exchange:
         if self.over:
             return
         self.over = True
-        self.client.flow.resume_reading(BUFFERED)
+        flow = self.client.flow
+        if flow.paused_by:
+            flow.resume_reading(BUFFERED)
         if self.server.access_log:
             self._log()
         self.client.exchange_done(self)

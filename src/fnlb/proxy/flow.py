@@ -66,5 +66,7 @@ class FlowControl:
         other = self.peer
         if other is not None:
             self.peer = other.peer = None
-            other.resume_reading(PEER_FULL)
-        self.resume_reading(PEER_FULL)
+            if other.paused_by & PEER_FULL:
+                other.resume_reading(PEER_FULL)
+        if self.paused_by & PEER_FULL:
+            self.resume_reading(PEER_FULL)

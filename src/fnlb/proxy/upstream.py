@@ -17,7 +17,7 @@ from httptools import HttpParserError, HttpResponseParser
 
 from fnlb.proxy.flow import FlowControl
 from fnlb.proxy.wire import (CHUNK_END, CONNECTION_OPTIONS, CRLF, RESPONSE_SPECIAL, WAIT_HEADER, chunk, connection_names, drop_named,
-                             status_line)
+                             status_line, _STATUS_LINES)
 
 # How the response body is written to the client.
 NO_BODY, RAW, CHUNKED = 0, 1, 2
@@ -73,8 +73,8 @@ class UpstreamProtocol(asyncio.Protocol):
         self.ex = None
         self.deadline = 0.0
         flow = self.flow
-        if flow.peer is not None or flow.paused_by:
-            flow.decouple()
+        flow.decouple()
+        if flow.paused_by:      # held back for another reason: an idle connection reads again
             flow.paused_by = 0
             if not self.transport.is_closing():
                 self.transport.resume_reading()
@@ -157,7 +157,9 @@ class UpstreamProtocol(asyncio.Protocol):
     def on_message_begin(self) -> None:
         if self.done:
             self.keep = False   # a second response to one request: the stream is broken
-        self._msg_reset()
+        self.parts = []
+        self.cl = self.te = self.conn = None
+        self.interim = False
 
     def on_header(self, name: bytes, value: bytes) -> None:
         low = name.lower()
@@ -188,7 +190,7 @@ class UpstreamProtocol(asyncio.Protocol):
             names = connection_names(conn)
             if names:
                 parts = drop_named(parts, names)
-        head = [status_line(status), *parts]   # our own reason phrase: never pass odd bytes on
+        head = [_STATUS_LINES.get(status) or status_line(status), *parts]   # our own reason phrase: never pass odd bytes on
         if status < 200:
             if status == 101:
                 raise HttpParserError("node switched protocols, which was never asked for")
