@@ -36,12 +36,16 @@ YIELD_ROWS = 2000       # rows serialised between two yields to the event loop (
 
 _RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 _UNIX_MS = re.compile(r"^\d{1,16}(\.\d+)?$")
+_PLUS_AS_SPACE = re.compile(r"\d \d{2}:\d{2}$")
 
 
 def parse_since(text: str) -> float:
     """Unix seconds from RFC 3339 (``2024-05-01T12:00:00Z``, offsets, fractions) or Unix
     milliseconds (``1714564800000``); ValueError says what is wrong."""
     text = text.strip()
+    if _PLUS_AS_SPACE.search(text):
+        # "?since=...T12:00:00+02:00" unencoded: the query string turned "+" into a space.
+        text = text[:-6] + "+" + text[-5:]
     if _UNIX_MS.match(text):
         return float(text) / 1000.0
     m = _RFC3339.match(text)
