@@ -33,7 +33,7 @@ FLAGS = [
     Flag("nodes", None, "nodes in the cluster (default: the scenario's, 10)", integer(1), "N"),
     Flag("balancers", None, "balancers sharing the cluster, each with its own policy state "
          "(default: the scenario's, 1 or 4)", integer(1), "B"),
-    Flag("functions", None, "distinct functions (routing keys) (default: the scenario's, 200)", integer(1), "F"),
+    Flag("functions", None, "distinct functions (routing keys) (default: the scenario's, 100)", integer(1), "F"),
     Flag("requests", None, "requests to simulate per policy (default: the scenario's, 200000)", integer(1), "R"),
     Flag("load", None, "mean offered load as a fraction of the cluster's capacity (default: the scenario's)",
          number(0.0), "X"),
