@@ -86,29 +86,29 @@ def test_retries_zero_answers_502(start_fnlb):
 
 
 def test_connect_timeout_fails_over(start_fnlb):
-    # a listening socket whose backlog is full never accepts: connects time out
-    with Backend() as b:
+    """A node that stops accepting (its listen backlog is full: SYNs are dropped) counts as
+    failed after --connect-timeout, and the request goes to the next node."""
+    with Backend() as a, Backend() as b:
+        proxy = start_proxy(start_fnlb, [a, b], "--connect-timeout", "300ms", "--pool-size", "0")
+        paths = paths_for(proxy.port, a, 2)
+        a.stop()
         stuck = socket.socket()
-        stuck.bind(("127.0.0.1", 0))
+        stuck.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        stuck.bind(("127.0.0.1", a.port))
         stuck.listen(0)
         fillers = []
-        for _ in range(8):
+        for _ in range(4):
             s = socket.socket()
             s.setblocking(False)
-            s.connect_ex(stuck.getsockname())
+            s.connect_ex(("127.0.0.1", a.port))
             fillers.append(s)
-        stuck_addr = "127.0.0.1:%d" % stuck.getsockname()[1]
         try:
-            proxy = start_proxy(start_fnlb, [b], "--connect-timeout", "300ms")
-            with Conn(proxy.mgmt_port) as m:
-                m.request("PUT", "/1/lb/nodes", body=b'{"node": "%s"}' % stuck_addr.encode())
-            # the stuck node was never health-checked online; whether or not the router
-            # uses it, every request must succeed within a bounded time
             t0 = time.monotonic()
             with Conn(proxy.port) as c:
-                for i in range(10):
-                    assert c.request("GET", f"/r/t/{i}").status == 200
+                for path in paths:
+                    assert c.request("GET", path).status == 200
             assert time.monotonic() - t0 < 8
+            assert {r.target for r in b.requests} >= set(paths)
         finally:
             for s in fillers:
                 s.close()
@@ -169,6 +169,31 @@ def test_stale_pooled_connection_is_replayed_on_a_fresh_one(start_fnlb, node):
             assert c.request("POST", f"/r/a/{i}", body=b"payload").body == b"once"
             time.sleep(0.05)
     assert len(node.requests) == 5
+
+
+def test_wait_header_exposed_when_asked(start_fnlb, node):
+    proxy = start_proxy(start_fnlb, [node], "--expose-wait-header")
+    node.reply = Reply(headers=[("xxx-fxlb-wait", "1.5ms")])
+    with Conn(proxy.port) as c:
+        assert c.request("GET", "/r/a").header("XXX-FXLB-WAIT") == "1.5ms"
+
+
+def test_pool_size_zero_opens_a_connection_per_request(start_fnlb, node):
+    proxy = start_proxy(start_fnlb, [node], "--pool-size", "0")
+    with Conn(proxy.port) as c:
+        for i in range(3):
+            assert c.request("GET", f"/r/{i}").status == 200
+    assert len({r.conn for r in node.requests}) == 3
+
+
+def test_idle_pooled_connections_are_closed(start_fnlb, node):
+    proxy = start_proxy(start_fnlb, [node], "--pool-idle-timeout", "300ms")
+    with Conn(proxy.port) as c:
+        assert c.request("GET", "/r/a").status == 200
+        time.sleep(1.5)
+        assert c.request("GET", "/r/b").status == 200
+    first, second = node.requests
+    assert first.conn != second.conn
 
 
 def test_access_log_reports_client_gone_as_499(start_fnlb, node):

@@ -102,9 +102,11 @@ class Backend:
     def stop(self) -> None:
         self._stopped = True
         try:
-            self._sock.close()
+            self._sock.shutdown(socket.SHUT_RDWR)   # wakes the accept() below (Linux): the port is free
         except OSError:
             pass
+        self._sock.close()
+        self._thread.join(5)
         with self.lock:
             for conn in self._conns:
                 try:
