@@ -243,9 +243,9 @@ def test_default_in_flight_bound_spills_a_burst():
 
 
 def test_default_floor_keeps_a_quiet_keys_concurrency_together():
-    p, ns = policy("default"), NodeSet(NODES)  # load_floor 16
+    p, ns = policy("default"), NodeSet(NODES)
     primary = ns.primary(KEY)
-    for _ in range(16):
+    for _ in range(p.params.load_floor):  # the default floor, whatever its value
         node = p.choose(KEY, ns, 0.0)
         assert node == primary
         p.started(node, KEY, 0.0)
