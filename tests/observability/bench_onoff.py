@@ -1,13 +1,15 @@
-"""fnlb's request rate with statistics on (and read like a dashboard and Prometheus would)
-versus ``--stats=false`` (not a test; about two minutes).
+"""fnlb with statistics on (and read like a dashboard and Prometheus would) versus
+``--stats=false`` (not a test; about a minute).
 
-Run: python -m tests.observability.bench_onoff [--rounds 3] [--duration 8]
+Run: python -m tests.observability.bench_onoff [--rounds 5] [--duration 6] [--sequential]
 
 Reuses bench/proxy's nginx backends and wrk script (-t1 -c64, 64 paths over 3 nodes).
-fnlb's CPU time per request (utime + stime from /proc over the wrk run) is printed too: on
-a shared machine it is a steadier measure than the rate, whose inverse it is on a free core.
-Rounds alternate on/off so that the load of a shared machine hits both alike; prints the
-median of each, their ratio and the median of the per-round (paired) ratios.
+By default both balancers run at the same time, each under its own wrk, pinned to the same
+core, so that whatever else loads the (shared) machine loads both alike; --sequential runs them one after the
+other instead (the absolute rate of one balancer on its own). For each it prints the rate
+and fnlb's CPU time per request (utime + stime from /proc over the wrk run), then the
+medians of the per-round on/off ratios. --control turns statistics on in both (an A/A run:
+how far from 1 the ratios stray by chance).
 """
 
 import argparse
@@ -53,33 +55,54 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")     # utime + stime
 
 
-def run_fnlb(procs, tmp, nodes, stats: bool, duration: float, script: str) -> tuple[float, float]:
-    port, mgmt = bench.free_port(), bench.free_port()
-    proc = procs.start([*bench.fnlb_command(), "--listen", f"127.0.0.1:{port}", "--mgmt-listen",
-                        f"127.0.0.1:{mgmt}", "--nodes", nodes, "--log-level", "warning",
-                        f"--stats={'true' if stats else 'false'}"], f"{tmp}/fnlb.log")
-    try:
-        bench.wait_port(port)
-        bench.wait_online(mgmt, len(nodes.split(",")))
-        bench.run_wrk(port, 2.0, 64, script)                      # warm up
-        reader = Reader(mgmt)
+class Balancer:
+    def __init__(self, procs, tmp: str, nodes: str, stats: bool, label: str):
+        self.stats, self.label = stats, label
+        self.port, self.mgmt = bench.free_port(), bench.free_port()
+        # Both balancers on the same core (when there are two): the scheduler then shares
+        # it evenly between them, whatever else runs on the machine.
+        pin = ["taskset", "-c", str(os.cpu_count() - 1)] if shutil.which("taskset") and os.cpu_count() > 1 else []
+        self.proc = procs.start([*pin, *bench.fnlb_command(), "--listen", f"127.0.0.1:{self.port}",
+                                 "--mgmt-listen", f"127.0.0.1:{self.mgmt}", "--nodes", nodes,
+                                 "--log-level", "warning", f"--stats={'true' if stats else 'false'}"],
+                                f"{tmp}/fnlb-{self.port}.log")
+        bench.wait_port(self.port)
+        bench.wait_online(self.mgmt, len(nodes.split(",")))
+
+    def measure(self, duration: float, script: str, out: dict) -> None:
+        reader = Reader(self.mgmt)
         reader.start()
-        cpu0 = cpu_seconds(proc.pid)
-        rps = bench.run_wrk(port, duration, 64, script)["rps"]
-        cpu_us = (cpu_seconds(proc.pid) - cpu0) / (rps * duration) * 1e6
+        cpu0 = cpu_seconds(self.proc.pid)
+        rps = bench.run_wrk(self.port, duration, 64, script)["rps"]
+        cpu_us = (cpu_seconds(self.proc.pid) - cpu0) / (rps * duration) * 1e6
         reader.halt.set()
         reader.join(5)
-        if stats:
-            assert reader.rows > 0, "the reader saw no stats"
-        return rps, cpu_us
-    finally:
-        procs.stop(proc)
+        assert reader.rows > 0 or not self.stats, "the reader saw no stats"
+        out[self.label] = (rps, cpu_us)
+
+
+def one_round(balancers, duration: float, script: str, together: bool) -> dict:
+    out: dict = {}
+    for b in balancers:
+        bench.run_wrk(b.port, 1.0, 64, script)                                  # warm up
+    if together:
+        threads = [threading.Thread(target=b.measure, args=(duration, script, out)) for b in balancers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    else:
+        for b in balancers:
+            b.measure(duration, script, out)
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--duration", type=float, default=8.0)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--duration", type=float, default=6.0)
+    ap.add_argument("--sequential", action="store_true")
+    ap.add_argument("--control", action="store_true", help="A/A check: statistics on in both")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="fnlb-onoff-")
     procs = bench.Procs()
@@ -96,20 +119,18 @@ def main() -> None:
         for port in backends:
             bench.wait_port(port)
         nodes = ",".join(f"127.0.0.1:{p}" for p in backends)
-        results, cpu = {True: [], False: []}, {True: [], False: []}
-        for _ in range(args.rounds):
-            for stats in (True, False):
-                rps, us = run_fnlb(procs, tmp, nodes, stats, args.duration, script)
-                results[stats].append(rps)
-                cpu[stats].append(us)
-                print(f"stats {'on ' if stats else 'off'} {rps:>9.0f} req/s  {us:6.1f} us CPU/request", flush=True)
-        cpu_on, cpu_off = statistics.median(cpu[True]), statistics.median(cpu[False])
-        print(f"fnlb CPU per request (median): on {cpu_on:.1f} us, off {cpu_off:.1f} us, "
-              f"on/off = {cpu_on / cpu_off:.3f} (the rate a free core allows is its inverse)")
-        on, off = statistics.median(results[True]), statistics.median(results[False])
-        pairs = [a / b for a, b in zip(results[True], results[False])]
-        print(f"median: on {on:.0f} req/s, off {off:.0f} req/s, on/off = {on / off:.3f}; "
-              f"median of paired ratios {statistics.median(pairs):.3f}")
+        balancers = [Balancer(procs, tmp, nodes, True, "on"), Balancer(procs, tmp, nodes, args.control, "off")]
+        rate_ratio, cpu_ratio = [], []
+        for k in range(args.rounds):
+            order = balancers if k % 2 == 0 else balancers[::-1]      # alternate who goes first
+            r = one_round(order, args.duration, script, not args.sequential)
+            (on_rps, on_cpu), (off_rps, off_cpu) = r["on"], r["off"]
+            rate_ratio.append(on_rps / off_rps)
+            cpu_ratio.append(on_cpu / off_cpu)
+            print(f"round {k + 1}: on {on_rps:>7.0f} req/s {on_cpu:5.1f} us CPU/req | "
+                  f"off {off_rps:>7.0f} req/s {off_cpu:5.1f} us CPU/req", flush=True)
+        print(f"median on/off: rate {statistics.median(rate_ratio):.3f}, "
+              f"CPU per request {statistics.median(cpu_ratio):.3f}")
     finally:
         procs.stop_all()
         shutil.rmtree(tmp, ignore_errors=True)
