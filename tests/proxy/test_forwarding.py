@@ -239,3 +239,10 @@ def test_early_response_before_body_end_keeps_client_connection(fresh):
         c.send(b"y" * 299000)       # the rest of the body is read and dropped by fnlb
         node.reply = Reply(200, body=b"next")
         assert c.request("GET", "/r/b").body == b"next"
+
+
+def test_content_length_zero_is_forwarded(fresh):
+    node, proxy = fresh
+    with Conn(proxy.port) as c:
+        assert c.request("POST", "/r/empty", body=b"").status == 200
+    assert node.requests[0].header("content-length") == "0"

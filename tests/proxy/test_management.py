@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tests.proxy.conftest import start_proxy
-from tests.proxy.rawhttp import Conn
+from tests.proxy.rawhttp import Conn, build
+from tests.support.backend import Reply
 
 
 def test_separate_listeners(start_fnlb, node):
@@ -52,3 +53,14 @@ def test_management_body_over_limit_gets_413(start_fnlb, node):
     with Conn(proxy.mgmt_port) as m:
         resp = m.request("PUT", "/1/lb/nodes", body=b"x" * (64 * 1024 + 1))
         assert resp.status == 413 and "msg" in resp.json()
+
+
+def test_pipelined_management_request_keeps_its_body(start_fnlb, node, node2):
+    proxy = start_proxy(start_fnlb, [node], same_listener=True)
+    node.reply = Reply(delay=0.3)
+    body = b'{"node": "%s"}' % node2.address.encode()
+    with Conn(proxy.port) as c:
+        c.send(build("GET", "/r/slow") + build("PUT", "/1/lb/nodes", body=body) + build("GET", "/1/lb/nodes"))
+        assert c.response().status == 200
+        assert c.response().status == 200
+        assert node2.address in c.response().json()["nodes"]

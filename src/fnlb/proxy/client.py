@@ -279,7 +279,7 @@ class ClientProtocol(asyncio.Protocol):
                     parts = drop_named(parts, names)
             xff = self._xff
             framing = (b"Transfer-Encoding: chunked\r\n" if te is not None
-                       else b"Content-Length: " + self._cl + CRLF if body else b"")
+                       else b"Content-Length: " + self._cl + CRLF if self._cl is not None else b"")
             head = b"".join((method, b" ", url, b" HTTP/1.1\r\n", *parts,
                              b"X-Forwarded-For: ", xff + b", " + self.ip if xff else self.ip, CRLF,
                              server.proto_header, framing, CRLF))

@@ -17,15 +17,19 @@ log = logging.getLogger("fnlb.proxy")
 
 class Management:
     def start(self, ex) -> None:
-        ex.buf = []
         if ex.body_done:
             self.body_end(ex)
 
     def body(self, ex, data: bytes) -> None:
+        # collected in ex.buf even while a pipelined request waits its turn
         ex.buffered += len(data)
         if ex.buffered > MAX_BODY:
-            ex.answer(413, f"management request body over {MAX_BODY} bytes")
-        elif ex.client.active is ex:
+            if ex.client.active is ex:
+                ex.answer(413, f"management request body over {MAX_BODY} bytes")
+            else:
+                ex.buf = []
+                ex.local = TOO_LARGE
+        else:
             ex.buf.append(data)
 
     def body_end(self, ex) -> None:
@@ -74,5 +78,19 @@ class NotFound:
             ex.answer(404, f"no {what} {ex.key} on this listener")
 
 
+class TooLarge:
+    """A pipelined management request whose body went over the limit while it waited."""
+
+    def start(self, ex) -> None:
+        ex.answer(413, f"management request body over {MAX_BODY} bytes")
+
+    def body(self, ex, data: bytes) -> None:
+        pass
+
+    def body_end(self, ex) -> None:
+        pass
+
+
 MANAGEMENT = Management()
 NOT_FOUND = NotFound()
+TOO_LARGE = TooLarge()
