@@ -41,7 +41,8 @@ def _traffic(totals) -> list:
                                    "(broken = the node closed the connection mid-response)",
                                    labels=["node", "code"])
     duration = HistogramMetricFamily("fnlb_request_duration_seconds",
-                                     "Time from sending a request to a node to the end of its response",
+                                     "Time from fnlb having a request's headers to the end of the node's "
+                                     "response (failed tries included)",
                                      labels=["node"])
     spills = CounterMetricFamily("fnlb_spills", "Requests served by a node other than the key's "
                                  "consistent-hash home", labels=["node"])
