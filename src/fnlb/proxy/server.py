@@ -14,6 +14,7 @@ reads no clock for them: it arms a deadline as ``-timeout`` and the sweep makes 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import resource
 import socket
@@ -72,6 +73,10 @@ class ProxyServer:
             self.traffic_address = await self._listen("--listen", cfg.listen, TRAFFIC, self.tls, "traffic")
             self.mgmt_address = await self._listen("--mgmt-listen", cfg.mgmt_listen, MGMT, None, "management")
         self._sweeper = loop.create_task(self._sweep())
+        # Everything allocated so far (modules, config, the node list) lives as long as the
+        # process: keep it out of the cyclic GC's full collections, which the per-request
+        # allocations trigger now and then.
+        gc.freeze()
 
     async def _listen(self, flag: str, address, role: int, tls, what: str) -> tuple[str, int]:
         host, port = address
