@@ -169,15 +169,20 @@ class ClientProtocol(asyncio.Protocol):
 
     def deadline_passed(self, now: float) -> None:
         phase = self.phase
-        if phase == BODY and (self.rx != self.rx_mark or self.flow.paused_by):
+        server = self.server
+        if self.flow.paused_by or (phase == BODY and self.rx != self.rx_mark):
+            # held back by fnlb itself (a full node buffer, a queued request), or the body
+            # is still moving: look again later
             self.rx_mark = self.rx
-            self.deadline = now + self.server.body_timeout
+            self.deadline = now + (server.body_timeout if phase == BODY else
+                                   server.header_timeout if phase == HEAD else server.idle_timeout)
             return
         self.deadline = 0.0
-        if phase == BODY and self.reading is not None and self.reading is self.active:
-            self.reading.bad_body(408, "request body not received in time")
-        elif phase == BUSY or (self.active is not None and self.flow.paused_by):
-            return  # the node side has its own timer; a queued head waits its turn
+        if phase == BUSY:
+            return      # the node side has its own timer
+        reading = self.reading
+        if phase == BODY and reading is not None and reading is self.active:
+            reading.bad_body(408, "request body not received in time")
         else:
             self.close()
 

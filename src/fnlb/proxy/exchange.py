@@ -168,9 +168,7 @@ class Exchange:
             return
         up = self.up
         if up is not None:
-            self.up = None
-            up.ex = None
-            up.abort()
+            self._drop(up)
         self._report(status)
         self.keep_alive = False
         if up is None or not up.started:
@@ -213,9 +211,7 @@ class Exchange:
             self._failed_before_response(self.reused)
 
     def upstream_broken(self, up, msg: str) -> None:
-        self.up = None
-        up.ex = None
-        up.abort()
+        self._drop(up)
         if up.started:
             self._report(0)
             self.keep_alive = False
@@ -225,15 +221,20 @@ class Exchange:
             self.answer(502, msg)
 
     def upstream_timed_out(self, up) -> None:
-        self.up = None
-        up.ex = None
-        up.abort()
+        self._drop(up)
         self._report(504)
         if up.started:
             self.keep_alive = False
             self._finish()
         else:
             self.answer(504, f"node {self.node} did not answer in time")
+
+    def _drop(self, up) -> None:
+        """Cut the node connection mid-exchange (it is never reused)."""
+        self.up = None
+        up.ex = None
+        up.flow.decouple()
+        up.abort()
 
     def _failed_before_response(self, reused: bool) -> None:
         node = self.node
@@ -265,9 +266,7 @@ class Exchange:
             return
         up = self.up
         if up is not None:
-            self.up = None
-            up.ex = None
-            up.abort()              # never reuse a connection with a half-done exchange
+            self._drop(up)          # never reuse a connection with a half-done exchange
         self._report(499)
         self.over = True
         if self.server.access_log:
