@@ -210,3 +210,21 @@ def test_access_log_reports_client_gone_as_499(start_fnlb, node):
     lines = [line for line in proxy.output().splitlines() if "fnlb.access" in line]
     assert any("GET /r/gone 499" in line for line in lines), lines
     assert any(f"GET /r/fine?x=1 200 {node.address} 4 " in line for line in lines), lines
+
+
+def test_response_with_both_length_and_chunked_gives_502(start_fnlb, node):
+    proxy = start_proxy(start_fnlb, [node])
+    node.reply = Reply(headers=[("Transfer-Encoding", "chunked")], body=b"0\r\n\r\n")   # plus Content-Length
+    with Conn(proxy.port) as c:
+        assert c.request("GET", "/r/a").status == 502
+
+
+def test_node_closing_inside_a_chunked_body_cuts_the_client(start_fnlb, node):
+    proxy = start_proxy(start_fnlb, [node])
+    # a head that promises chunks, then the node closes without sending any
+    node.reply = Reply(status=200, framing="none", headers=[("Transfer-Encoding", "chunked")], keep_alive=False)
+    with Conn(proxy.port) as c:
+        c.send(build("GET", "/r/a"))
+        head = c._until(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200")
+        assert c.closed(timeout=5)      # never a hang

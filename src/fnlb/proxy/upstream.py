@@ -165,7 +165,7 @@ class UpstreamProtocol(asyncio.Protocol):
         low = name.lower()
         if low in RESPONSE_SPECIAL:
             if low == WAIT_HEADER:
-                self.ex.wait = value
+                self.ex.wait = value.rstrip(b" \t")   # llhttp strips only leading whitespace
                 if not self.ex.server.expose_wait:
                     return
             elif low == b"content-length":
