@@ -132,3 +132,20 @@ def test_shutdown_timeout_cuts_stragglers(node):
             assert busy.closed(timeout=2)
     finally:
         proc.kill()
+
+
+def test_all_interfaces_listener_reports_plain_ipv4_clients(node):
+    port, mgmt = free_port(), free_port()
+    proc = Proc(fnlb_argv("--listen", f":{port}", "--mgmt-listen", f"127.0.0.1:{mgmt}",
+                          "--nodes", node.address, "--hc-interval", "1h"))
+    try:
+        wait_port(port, proc=proc.popen)
+
+        class P:
+            mgmt_url = f"http://127.0.0.1:{mgmt}"
+        wait_online(P, [node.address])
+        with Conn(port) as c:
+            assert c.request("GET", "/r/a").status == 200
+        assert node.requests[0].header("x-forwarded-for") == "127.0.0.1"
+    finally:
+        proc.kill()

@@ -90,8 +90,11 @@ class ClientProtocol(asyncio.Protocol):
         self.flow = FlowControl(transport)
         peer = transport.get_extra_info("peername")
         if peer:
-            self.peer = f"[{peer[0]}]:{peer[1]}" if ":" in peer[0] else f"{peer[0]}:{peer[1]}"
-            self.ip = peer[0].encode()
+            ip = peer[0]
+            if ip.startswith("::ffff:") and "." in ip:
+                ip = ip[7:]     # an IPv4 client of a dual-stack listener
+            self.peer = f"[{ip}]:{peer[1]}" if ":" in ip else f"{ip}:{peer[1]}"
+            self.ip = ip.encode()
         self.deadline = -server.header_timeout     # armed: the sweep makes it now + timeout
 
     def connection_lost(self, exc) -> None:
