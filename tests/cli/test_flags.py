@@ -131,3 +131,10 @@ def test_help_lists_every_flag():
 def test_unknown_command():
     res = run_fnlb("frobnicate")
     assert res.returncode == 2 and "unknown command" in res.stderr
+
+
+@pytest.mark.parametrize("command", ["serve", "route", "sim-node", "sim-cluster", "load", "demo", "simulate"])
+def test_every_command_has_help(command):
+    res = run_fnlb(command, "--help")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith(f"usage: fnlb{'' if command == 'serve' else ' ' + command}")

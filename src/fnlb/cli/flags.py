@@ -230,7 +230,7 @@ def parse(flags: Iterable[Flag], argv: Sequence[str], env: Mapping[str, str] | N
 
 def _show_default(flag: Flag) -> str:
     d = flag.default
-    if flag.is_bool:
+    if flag.is_bool or d is None:
         return ""
     if flag.convert is duration:
         return f" (default {format_seconds(d)})"
