@@ -232,7 +232,7 @@ def _show_default(flag: Flag) -> str:
     d = flag.default
     if flag.is_bool or d is None:
         return ""
-    if flag.convert is duration:
+    if flag.convert is duration or (flag.metavar == "DURATION" and isinstance(d, (int, float))):
         return f" (default {format_seconds(d)})"
     if isinstance(d, list):
         d = ",".join(d)
