@@ -149,3 +149,22 @@ def test_cli_rejects_an_unknown_scenario():
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "--scenario" in proc.stderr and len(proc.stderr.splitlines()) <= 3
+
+
+def test_plots_need_matplotlib_and_say_so(monkeypatch, capsys, tmp_path):
+    from fnlb.cli import main
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    assert main(["simulate", "--plots", str(tmp_path), "--requests", "100"]) == 2
+    assert "pip install 'fnlb[sim]'" in capsys.readouterr().err
+
+
+def test_plots_are_written(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from fnlb.cli import main
+
+    assert main(["simulate", "--scenario", "failure", "--policy", "consistent", "--nodes", "3",
+                 "--functions", "10", "--requests", "1500", "--plots", str(tmp_path)]) == 0
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == ["failure-bars.png", "failure-p99.png"]
+    assert all((tmp_path / name).read_bytes().startswith(b"\x89PNG") for name in written)

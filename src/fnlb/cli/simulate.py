@@ -24,7 +24,7 @@ _MODEL = {f.name: f for f in MODEL_FLAGS}
 
 SUMMARY = ("Simulate balancers and function nodes in virtual time and compare placement policies:\n"
            "prints a Markdown table per scenario (latency and wait percentiles, cold starts, ...).\n"
-           "Scenarios: " + "; ".join(f"{s.name}: {s.summary}" for s in SCENARIOS.values()))
+           "Scenarios (--scenario):\n" + "\n".join(f"  {s.name:<10} {s.summary}" for s in SCENARIOS.values()))
 
 FLAGS = [
     Flag("scenario", STANDARD, "scenario preset, or all", choice(*SCENARIOS, "all"), "NAME"),
