@@ -168,3 +168,18 @@ def test_plots_are_written(tmp_path, capsys):
     written = sorted(p.name for p in tmp_path.iterdir())
     assert written == ["failure-bars.png", "failure-p99.png"]
     assert all((tmp_path / name).read_bytes().startswith(b"\x89PNG") for name in written)
+
+
+def test_cli_output_is_the_same_across_processes_and_hash_seeds():
+    """No dependence on str hash randomisation or anything else outside the seed."""
+    argv = [sys.executable, "-m", "fnlb", "simulate", "--scenario", "failure", "--requests", "3000",
+            "--nodes", "4", "--functions", "30", "--slots", "8"]
+    import os
+
+    outs = []
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env)
+        assert proc.returncode == 0, proc.stderr
+        outs.append([line for line in proc.stdout.splitlines() if line.startswith("|")])
+    assert outs[0] == outs[1]
