@@ -130,9 +130,6 @@ def test_vector_alone_reaches_nothing(fresh, name):
     assert_normal_request_still_clean(node, proxy)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a good request pipelined in the same read as a malformed one is "
-                   "corked and then dropped with the bad one when the node connection comes from the pool: "
-                   "the node never gets it and the client waits for --upstream-timeout")
 @pytest.mark.parametrize("name", sorted(ALL))
 def test_vector_pipelined_after_a_good_request(fresh, name):
     node, proxy = fresh

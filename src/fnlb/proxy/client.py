@@ -131,7 +131,12 @@ class ClientProtocol(asyncio.Protocol):
             self.uncork()
             self.data_received(data[exc.args[0]:])
         except HttpParserError as exc:
-            self.corked = None
+            up = self.cork_up
+            if self.corked and up is not None and up.ex is not None and up.ex is not self.reading:
+                self.uncork()       # an earlier, complete request's bytes: they are owed to the node
+            else:
+                self.corked = None  # the broken request's own bytes: the node never sees them
+                self.cork_up = None
             self._parse_error(exc)
         else:
             if self.corked:
