@@ -92,8 +92,10 @@ class Balancer:
     async def start(self) -> None:
         from fnlb.proxy.server import ProxyServer
 
-        await self.registry.start()
+        # Built first: it validates the TLS files, and a usage error must come before any
+        # node-store activity is logged.
         self.server = ProxyServer(self, self.cfg, self.mgmt)
+        await self.registry.start()
         await self.server.start()
 
     async def shutdown(self) -> None:
