@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from fnlb.nodes import address
-from tests.robustness.helpers import still_serves
+from tests.robustness.helpers import http, still_serves
 from tests.support.backend import Backend
 from tests.support.procs import Fnlb, free_port
 
@@ -63,6 +63,14 @@ def test_management_api_matches_its_description(case, lb):
     local_only(case)
     case.call_and_validate(base_url=lb.mgmt_url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10,
                            excluded_checks=[positive_data_acceptance])
+
+
+def test_changes_need_the_token_reads_do_not(lb):
+    for method in ("PUT", "DELETE"):
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}):
+            status, body = http(method, lb.mgmt_url + "/1/lb/nodes", {"node": CLOSED}, headers=headers)
+            assert status == 401 and isinstance(body["msg"], str), (method, headers, status, body)
+    assert http("GET", lb.mgmt_url + "/1/lb/nodes")[0] == 200
 
 
 def test_server_still_serves_after_the_schema_run(lb):
