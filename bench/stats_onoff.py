@@ -1,7 +1,7 @@
 """fnlb with statistics on (and read like a dashboard and Prometheus would) versus
 ``--stats=false`` (not a test; about a minute).
 
-Run: python -m tests.observability.bench_onoff [--rounds 5] [--duration 6] [--sequential]
+Run: python bench/stats_onoff.py [--rounds 5] [--duration 6] [--sequential]
 
 Reuses bench/proxy's nginx backends and wrk script (-t1 -c64, 64 paths over 3 nodes).
 By default both balancers run at the same time, each under its own wrk, pinned to the same
@@ -23,7 +23,7 @@ import threading
 import time
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 bench = importlib.machinery.SourceFileLoader("bench_proxy", os.path.join(ROOT, "bench", "proxy")).load_module()
 
 

@@ -1,6 +1,6 @@
 """Micro-benchmark of StatsRecorder.record(), the hot-path call (not a test).
 
-Run: python -m tests.observability.bench_record
+Run: python bench/stats_record.py
 
 500 (node, func) series (50 functions on 10 nodes) at 100,000 requests per simulated
 second, so the once-a-second roll-up is included in the amortised cost. The cost of a
