@@ -3,17 +3,19 @@
 Theory of operation
 -------------------
 ``Balancer`` owns one instance of each component and is the only object that knows them
-all. The data path (``fnlb.proxy``) sees it through five calls, made for every request:
+all. The data path (``fnlb.proxy``) sees it through four calls; ``now`` is the caller's
+``time.monotonic()``, read once and shared by everything done for that event:
 
-* ``choose(key)`` picks a node for a new request (None when no node is healthy);
-* ``request_started(node, key)`` before the request is sent to that node;
+* ``begin(key, now)`` picks a node for a new request and counts the request as sent to it
+  (None when no node is healthy; then nothing was counted);
 * then exactly one of
-  ``request_done(node, key, status, latency, wait_header)`` when the exchange ended
+  ``request_done(node, key, status, latency, wait_header, now)`` when the exchange ended
   (status is the node's status; 499 if the client went away first; 0 if the node broke
   the connection after part of the response was sent; 502/504 when fnlb answered), or
-  ``upstream_failed(node, key)`` when the node refused, reset or timed out before any byte
-  of the response (a passive health failure; the proxy may then retry on
-  ``choose_retry(key, tried)``).
+  ``upstream_failed(node, key, now)`` when the node refused, reset or timed out before any
+  byte of the response (a passive health failure; the proxy may then retry on
+  ``begin_retry(key, tried, now)``, which is ``begin`` for the next node of the key's
+  order that is not in ``tried``, and is again followed by exactly one of the two).
 
 Everything else (health checks, store sync, stats, metrics, the management API) hangs off
 the same object. All routing state lives in pure objects that the simulator also uses.
@@ -24,12 +26,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import time
 
 from fnlb.admin.http import MgmtApp
+from fnlb.routing.waitheader import _cache as _wait_cache
 from fnlb.routing.waitheader import parse_wait  # fast path for the forms nodes send
 
 log = logging.getLogger("fnlb")
+_MISS = object()
 
 
 class Balancer:
@@ -45,6 +48,12 @@ class Balancer:
         self.mgmt = MgmtApp(admin_token=cfg.admin_token)
         self.server = None
         self._register_endpoints()
+        # the per-request calls, bound once (the components never replace them)
+        self._choose = self.router.policy.choose
+        self._started = self.router.started
+        self._finished = self.router.finished
+        self._record = self.stats.record
+        self._passive_success = self.registry.passive_success
 
     def _register_endpoints(self) -> None:
         from fnlb.nodes import api as nodes_api
@@ -57,33 +66,40 @@ class Balancer:
 
     # -- the data path's interface (hot: keep these lean) -------------------------------
 
-    def choose(self, key: str) -> str | None:
-        return self.router.pick(key, time.monotonic())
+    def begin(self, key: str, now: float) -> str | None:
+        nodeset = self.router.nodeset
+        if not nodeset.nodes:
+            return None
+        node = self._choose(key, nodeset, now)
+        self._started(node, key, now)
+        return node
 
-    def choose_retry(self, key: str, tried: list[str]) -> str | None:
-        for node in self.router.order(key, time.monotonic()):
+    def begin_retry(self, key: str, tried: list[str], now: float) -> str | None:
+        for node in self.router.order(key, now):
             if node not in tried:
+                self._started(node, key, now)
                 return node
         return None
 
-    def request_started(self, node: str, key: str) -> None:
-        self.router.started(node, key, time.monotonic())
-
-    def request_done(self, node: str, key: str, status: int, latency: float, wait_header: bytes | None) -> None:
-        now = time.monotonic()
-        wait = None
-        if wait_header is not None:
-            wait = parse_wait(wait_header)
+    def request_done(self, node: str, key: str, status: int, latency: float, wait_header: bytes | None,
+                     now: float) -> None:
+        if wait_header is None:
+            wait = None
+        else:
+            wait = _wait_cache.get(wait_header, _MISS)   # parse_wait's own cache, inline
+            if wait is _MISS:
+                wait = parse_wait(wait_header)
             if wait is None:
                 self.stats.count_invalid_wait(node, key, now)
-        self.router.finished(node, key, now, wait, latency, status)
-        self.stats.record(node, key, status, latency, wait, not self.router.is_primary(key, node), now)
+        self._finished(node, key, now, wait, latency, status)
+        nodeset = self.router.nodeset
+        self._record(node, key, status, latency, wait, (nodeset._primary.get(key) or nodeset.primary(key)) != node,
+                     now)
         if 0 < status < 500 or status == 499:
-            self.registry.passive_success(node)
+            self._passive_success(node)
 
-    def upstream_failed(self, node: str, key: str) -> None:
-        now = time.monotonic()
-        self.router.finished(node, key, now, None, 0.0, 502)
+    def upstream_failed(self, node: str, key: str, now: float) -> None:
+        self._finished(node, key, now, None, 0.0, 502)
         self.stats.count_retry(node, key, now)
         self.registry.passive_failure(node)
 

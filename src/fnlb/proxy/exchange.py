@@ -12,17 +12,19 @@ response byte can be replayed:
 * on a reused pooled connection: once, on a fresh connection to the same node (a node
   closing an idle connection is not a node failure);
 * otherwise: ``upstream_failed`` and, up to ``--retries`` times, the next node from
-  ``choose_retry``.
+  ``begin_retry``.
 
-For every ``request_started`` exactly one ``request_done`` or ``upstream_failed`` follows
-(``_report``). The exchange ends in ``_finish``, which hands the client connection back
-to the client protocol (next pipelined request, keep-alive idle, or close).
+For every node the dispatcher's ``begin``/``begin_retry`` returned, exactly one
+``request_done`` or ``upstream_failed`` follows (``_report``). The exchange ends in
+``_finish``, which hands the client connection back to the client protocol (next
+pipelined request, keep-alive idle, or close).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from time import monotonic as _monotonic
 
 from fnlb.proxy.flow import BUFFERED
 from fnlb.proxy.wire import CHUNK_END, CONTINUE_100, chunk, error_response
@@ -56,7 +58,7 @@ class Exchange:
         self.body_done = not body
         self.up = None
         self.node = None
-        self.open = False           # request_started without its report yet
+        self.open = False           # started on a node, its report not made yet
         self.tried = None
         self.retries = self.server.retries
         self.reused = False
@@ -71,23 +73,33 @@ class Exchange:
     # -- start ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.t0 = time.monotonic()
+        self.t0 = now = _monotonic()
         if self.local is not None:
             self.local.start(self)
             return
         server = self.server
-        node = server.dispatcher.choose(self.key)
+        node = server.dispatcher.begin(self.key, now)
         if node is None:
             self.answer(503, "no node available")
             return
         if self.expect and not self.body_done:
             self.client.transport.write(CONTINUE_100)
-        self._try(node)
-
-    def _try(self, node: str) -> None:
         self.node = node
         self.open = True
-        self.server.dispatcher.request_started(node, self.key)
+        # the common case inline: an idle pooled connection to the node (Pool.acquire)
+        pool = server.pool
+        idle = pool.idle.get(node)
+        while idle:
+            up = idle.pop()
+            if not up.closed:
+                self._attach(up, True)
+                return
+        pool.connect(node, self)
+
+    def _try(self, node: str) -> None:
+        """A retry on ``node`` (already started by the dispatcher)."""
+        self.node = node
+        self.open = True
         up = self.server.pool.acquire(node)
         if up is not None:
             self._attach(up, True)
@@ -181,18 +193,19 @@ class Exchange:
     def response_done(self, up) -> None:
         self.up = None
         up.unbind()
+        server = self.server
         if up.keep and self.body_done:
-            self.server.pool.release(up)
+            server.pool.release(up)
         else:
-            self.server.pool.forget(up)
+            server.pool.forget(up)
             up.close()
         # A node may answer before the request body ended (an early 413, say): its
         # connection is closed above, and the client's remaining body is read and dropped
         # (see body()) so that its connection stays usable, as nginx does.
         if self.open:
             self.open = False
-            self.server.dispatcher.request_done(self.node, self.key, self.status, time.monotonic() - self.t0,
-                                                self.wait)
+            now = _monotonic()
+            server.dispatcher.request_done(self.node, self.key, self.status, now - self.t0, self.wait, now)
         self._finish()
 
     def upstream_lost(self, up) -> None:
@@ -255,7 +268,7 @@ class Exchange:
         nxt = None
         if self.retries > 0:
             self.retries -= 1
-            nxt = self.server.dispatcher.choose_retry(self.key, tried)
+            nxt = self.server.dispatcher.begin_retry(self.key, tried, _monotonic())
         if nxt is None:
             self.answer(502, "no node could take the request" if len(tried) > 1 else f"node {node} failed")
         else:
@@ -278,11 +291,11 @@ class Exchange:
     def _report(self, status: int, failed: bool = False) -> None:
         if self.open:
             self.open = False
+            now = _monotonic()
             if failed:
-                self.server.dispatcher.upstream_failed(self.node, self.key)
+                self.server.dispatcher.upstream_failed(self.node, self.key, now)
             else:
-                self.server.dispatcher.request_done(self.node, self.key, status, time.monotonic() - self.t0,
-                                                    self.wait)
+                self.server.dispatcher.request_done(self.node, self.key, status, now - self.t0, self.wait, now)
 
     def answer(self, status: int, msg: str) -> None:
         """fnlb answers the client itself (JSON error) and ends the exchange."""
