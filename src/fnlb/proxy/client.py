@@ -22,7 +22,7 @@ from httptools import HttpParserError, HttpParserUpgrade, HttpRequestParser
 from fnlb.proxy.exchange import Exchange
 from fnlb.proxy.flow import QUEUED, FlowControl
 from fnlb.proxy.local import MANAGEMENT, NOT_FOUND
-from fnlb.proxy.wire import CRLF, REQUEST_SPECIAL, connection_names, drop_named, error_response
+from fnlb.proxy.wire import CRLF, REQUEST_SPECIAL, connection_names, drop_named, error_response, special_name
 
 log = logging.getLogger("fnlb.proxy")
 
@@ -32,6 +32,9 @@ MGMT = 2
 
 # Timer phases.
 HEAD, BODY, BUSY, IDLE = 1, 2, 3, 4
+
+# Request header name as sent -> its lower-case form if it is in REQUEST_SPECIAL, else b"".
+_special: dict[bytes, bytes] = {}
 
 
 class Reject(Exception):
@@ -220,8 +223,10 @@ class ClientProtocol(asyncio.Protocol):
         self._hsize += len(name) + len(value) + 4
         if self._hsize > self.server.max_header_size:
             raise Reject(431, "request header block too large")
-        low = name.lower()
-        if low in REQUEST_SPECIAL:
+        low = _special.get(name)      # see wire.special_name
+        if low is None:
+            low = special_name(_special, REQUEST_SPECIAL, name)
+        if low:
             if low == b"host":
                 self._hosts += 1
             elif low == b"content-length":

@@ -27,6 +27,7 @@ import time
 from time import monotonic as _monotonic
 
 from fnlb.proxy.flow import BUFFERED
+from fnlb.proxy.upstream import NO_BODY, WAITING
 from fnlb.proxy.wire import CHUNK_END, CONTINUE_100, chunk, error_response
 
 REPLAY_LIMIT = 64 * 1024
@@ -120,18 +121,33 @@ class Exchange:
     def _attach(self, up, reused: bool) -> None:
         self.up = up
         self.reused = reused
-        up.bind(self, self.server.upstream_timeout)
+        client = self.client
+        # UpstreamProtocol.bind, inline (hot path)
+        up.ex = self
+        up.rx = 0
+        up.started = up.done = up.keep = up.until_close = False
+        up.mode = NO_BODY
+        up.phase = WAITING
+        up.deadline = -self.server.upstream_timeout     # armed: the sweep makes it absolute
+        flow = client.flow
+        up.flow.couple(flow)
         head = self.head
         if self.parts is None:
             head = b"%bHost: %b\r\n\r\n" % (head[:-2], up.node.encode())
         buf = self.buf
         if buf:
-            self.client.send_up(up, b"".join((head, *buf)))
+            client.send_up(up, b"".join((head, *buf)))
             if self.buffered > REPLAY_LIMIT:
                 self.buf = None
         else:
-            self.client.send_up(up, head)
-        flow = self.client.flow
+            # ClientProtocol.send_up, inline: while the client's read is being parsed
+            # (corked) the head joins the node-bound bytes of that read
+            corked = client.corked
+            if corked is None or (corked and client.cork_up is not up):
+                client.send_up(up, head)
+            else:
+                client.cork_up = up
+                corked.append(head)
         if flow.paused_by:
             flow.resume_reading(BUFFERED)
 
@@ -195,7 +211,14 @@ class Exchange:
         up.unbind()
         server = self.server
         if up.keep and self.body_done:
-            server.pool.release(up)
+            # Pool.release, inline for the common case (room in the node's idle list)
+            pool = server.pool
+            idle = pool.idle.get(up.node)
+            if idle is not None and len(idle) < pool.size and not pool.closing and not up.closed:
+                up.idle_since = 0.0
+                idle.append(up)
+            else:
+                pool.release(up)
         else:
             server.pool.forget(up)
             up.close()

@@ -17,6 +17,7 @@ from httptools import HttpParserError, HttpResponseParser
 
 from fnlb.proxy.flow import FlowControl
 from fnlb.proxy.wire import (CHUNK_END, CONNECTION_OPTIONS, CRLF, RESPONSE_SPECIAL, WAIT_HEADER, chunk, connection_names, drop_named,
+                             special_name,
                              status_line, _STATUS_LINES)
 
 # How the response body is written to the client.
@@ -24,6 +25,13 @@ NO_BODY, RAW, CHUNKED = 0, 1, 2
 
 # Timer phases (see Pool.sweep).
 WAITING, STREAMING = 1, 2
+
+# Response header name as sent -> its lower-case form if fnlb looks at it, else b"".
+_special: dict[bytes, bytes] = {}
+
+
+def _classify(name: bytes) -> bytes:
+    return special_name(_special, RESPONSE_SPECIAL, name)
 
 
 class UpstreamProtocol(asyncio.Protocol):
@@ -60,14 +68,7 @@ class UpstreamProtocol(asyncio.Protocol):
 
     # -- binding to an exchange ----------------------------------------------------------
 
-    def bind(self, ex, timeout: float) -> None:
-        self.ex = ex
-        self.rx = 0
-        self.started = self.done = self.keep = self.until_close = False
-        self.mode = NO_BODY
-        self.phase = WAITING
-        self.deadline = -timeout    # armed: the sweep turns it into now + timeout
-        self.flow.couple(ex.client.flow)
+    # Binding to an exchange is done by Exchange._attach (inline on the hot path).
 
     def unbind(self) -> None:
         self.ex = None
@@ -162,8 +163,13 @@ class UpstreamProtocol(asyncio.Protocol):
         self.interim = False
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        low = name.lower()
-        if low in RESPONSE_SPECIAL:
+        # one dictionary lookup by the name as sent (nodes send the same spellings every
+        # time) tells whether it is a header to look at; only new spellings are lowered
+        special = _special.get(name)
+        if special is None:
+            special = _classify(name)
+        if special:
+            low = special
             if low == WAIT_HEADER:
                 self.ex.wait = value.rstrip(b" \t")   # llhttp strips only leading whitespace
                 if not self.ex.server.expose_wait:

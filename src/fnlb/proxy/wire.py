@@ -27,6 +27,22 @@ CONNECTION_OPTIONS = frozenset({b"close", b"keep-alive"})
 
 _STATUS_LINES: dict[int, bytes] = {}
 
+NAME_CACHE_MAX = 1024       # distinct header spellings remembered per table (emptied when full)
+NAME_CACHE_LEN = 64         # longer names are classified every time
+
+
+def special_name(cache: dict[bytes, bytes], special: frozenset[bytes], name: bytes) -> bytes:
+    """``name``'s lower-case form if it is in ``special``, else b"", remembered in ``cache``
+    under the spelling as sent: peers send the same spellings every time, so the hot path
+    is one dictionary lookup (``cache.get(name)``) and this is called for new ones only."""
+    low = name.lower()
+    kind = low if low in special else b""
+    if len(name) <= NAME_CACHE_LEN:
+        if len(cache) >= NAME_CACHE_MAX:
+            cache.clear()
+        cache[name] = kind
+    return kind
+
 
 def status_line(status: int) -> bytes:
     line = _STATUS_LINES.get(status)
