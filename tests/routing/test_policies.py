@@ -305,3 +305,104 @@ def test_default_is_deterministic_for_a_seed():
         return [p.choose(KEY, ns, 0.0) for _ in range(200)]
     assert run(3) == run(3)
     assert run(3) != run(4)
+
+
+# -- default: hot containers ---------------------------------------------------------------
+
+def _fill(p, node, key, count, now=0.0):
+    for _ in range(count):
+        p.started(node, key, now)
+
+
+def _drain(p, node, key, count, now=0.0):
+    for _ in range(count):
+        p.finished(node, key, now, 0.0, 0.01, 200)
+
+
+def _home_of(ns, node, skip=()):
+    return next(k for k in (f"/r/x/{i}" for i in range(1000)) if ns.primary(k) == node and k not in skip)
+
+
+def _busy_home(**params):
+    """Home holds 5 in flight, every other node 4: past the bound (1.0 x 22/5 = 4.4) but
+    below hot_factor 2 times it (8.8). KEY ran 3 at once at home and 2 are still running."""
+    p, ns = policy("default", load_floor=1, load_factor=1.0, hot_factor=2.0, **params), NodeSet(NODES)
+    home = ns.primary(KEY)
+    _fill(p, home, KEY, 3)
+    _drain(p, home, KEY, 1)
+    _fill(p, home, "/other", 3)
+    for node in NODES:
+        if node != home:
+            _fill(p, node, "/x", 4)
+    return p, ns, home
+
+
+def test_default_reuses_an_idle_hot_container_on_a_full_home():
+    """A key with an idle hot container on its full home stays (no cold start elsewhere);
+    a key of the same home that would need a new container there spills."""
+    p, ns, home = _busy_home()
+    assert picks(p, ns, n=100, now=0.5) == Counter({home: 100})
+    assert p.choose(_home_of(ns, home), ns, 0.5) == ns.spill_order(_home_of(ns, home))[1]
+
+
+def test_default_hot_window_0_turns_hot_reuse_off():
+    p, ns, home = _busy_home(hot_window=0.0)
+    assert p.choose(KEY, ns, 0.5) == ns.spill_order(KEY)[1]
+
+
+def test_default_hot_containers_lapse_after_the_window():
+    p, ns, home = _busy_home(hot_window=5.0)
+    assert p.choose(KEY, ns, 4.9) == home
+    assert p.choose(KEY, ns, 5.1) != home
+
+
+def test_default_hard_bound_caps_hot_reuse():
+    p, ns = policy("default", load_floor=1, load_factor=1.0, hot_factor=1.25), NodeSet(NODES)
+    home = ns.primary(KEY)
+    _fill(p, home, KEY, 10)
+    _drain(p, home, KEY, 1)  # an idle container, but home holds 9 (hard: 1.25 * 10 / 5 = 2.5)
+    assert p.choose(KEY, ns, 0.5) == ns.spill_order(KEY)[1]
+
+
+def test_default_spilled_key_keeps_its_hot_containers():
+    """Hysteresis: a key that spilled keeps using the containers it started on its spill
+    node while they are hot, even once home has room again; then it goes home."""
+    p, ns = policy("default", load_floor=1, load_factor=1.5), NodeSet(NODES)
+    order = ns.spill_order(KEY)
+    home, second = order[0], order[1]
+    _fill(p, home, "/other", 4)                 # home full: 4 of 4 in flight
+    assert p.choose(KEY, ns, 0.0) == second
+    _fill(p, second, KEY, 2)
+    _drain(p, second, KEY, 2, now=0.1)          # two idle hot containers on the second node
+    _drain(p, home, "/other", 3, now=0.1)       # home: 1 in flight
+    for node in order[2:]:
+        _fill(p, node, "/x", 3)                 # limit now 1.5 * 11 / 5 = 3.3: home has room
+    assert picks(p, ns, n=100, now=1.0) == Counter({second: 100})
+    assert p.choose(KEY, ns, p.params.hot_window + 1.0) == home
+
+
+def test_default_new_container_goes_home_when_home_has_room():
+    p, ns = policy("default", load_floor=1, load_factor=1.5), NodeSet(NODES)
+    home = ns.primary(KEY)
+    _fill(p, home, KEY, 3)       # all of KEY's containers at home are busy
+    for node in NODES:
+        if node != home:
+            _fill(p, node, "/x", 3)  # limit 1.5 * 16 / 5 = 4.8: home has room
+    assert p.choose(KEY, ns, 0.0) == home
+
+
+def test_default_failed_node_forgets_its_hot_containers():
+    p, ns = policy("default"), NodeSet(NODES)
+    p.started(NODES[2], KEY, 0.0)
+    p.finished(NODES[2], KEY, 0.0, None, 0.0, 502)
+    assert NODES[2] not in p.hot[KEY]
+
+
+def test_default_hot_table_is_bounded():
+    p, ns = policy("default", wait_table_size=64, hot_window=5.0), NodeSet(NODES)
+    for i in range(1000):
+        key = f"/r/k/{i}"
+        node = p.choose(key, ns, i * 0.1)
+        p.started(node, key, i * 0.1)
+        p.finished(node, key, i * 0.1 + 0.05, 0.0, 0.05, 200)
+        assert len(p.hot) <= 64

@@ -37,4 +37,10 @@ FLAGS = [
     Flag("load-floor", _D.load_floor, "default policy: a node with fewer requests in flight than this is never skipped for load "
          "(set it near a node's concurrency)",
          integer(1), "N"),
+    Flag("hot-window", _D.hot_window,
+         "default policy: a function's peak in-flight count on a node counts as its hot containers there this long "
+         "(near the nodes' idle timeout or below; 0 turns hot-container tracking off)", duration, "DURATION"),
+    Flag("hot-factor", _D.hot_factor,
+         "default policy: a node still takes calls that find an idle hot container up to this multiple of "
+         "the --load-factor bound", number(1.0), "X"),
 ]
