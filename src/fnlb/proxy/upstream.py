@@ -196,6 +196,19 @@ class UpstreamProtocol(asyncio.Protocol):
             names = connection_names(conn)
             if names:
                 parts = drop_named(parts, names)
+        cl = self.cl
+        if cl is not None and status >= 200 and status != 204 and status != 304 and ex.keep_alive \
+                and not ex.http10 and not ex.is_head:
+            # the common case, in one join: a Content-Length response to an HTTP/1.1
+            # keep-alive request (the general path below gives the same bytes)
+            ex.status = status
+            self.started = True
+            self.phase = STREAMING
+            self.rx_mark = self.rx
+            self.mode = RAW
+            self.out.append(b"".join((_STATUS_LINES.get(status) or status_line(status), *parts,
+                                      b"Content-Length: ", cl, b"\r\n\r\n")))
+            return
         head = [_STATUS_LINES.get(status) or status_line(status), *parts]   # our own reason phrase: never pass odd bytes on
         if status < 200:
             if status == 101:

@@ -79,7 +79,10 @@ class WaitTable:
             if len(entries) > self.capacity:
                 entries.popitem(last=False)
             return
-        if now - entry[1] < self.grace + self.fade:
+        age = now - entry[1]
+        if age <= self.grace:  # the common case: _value() inline
+            entry[0] = ALPHA * seconds + (1.0 - ALPHA) * entry[0]
+        elif age < self.grace + self.fade:
             entry[0] = ALPHA * seconds + (1.0 - ALPHA) * self._value(entry, now)
         else:
             entry[0] = seconds  # forgotten: the sample starts a new average
