@@ -42,10 +42,10 @@ class Params:
     spill_wait_max: float = 1.0     # default: at this wait or more, keep only spill_keep of traffic
     spill_keep: float = 0.1         # default: share of traffic a very slow node still gets (probes)
     spill_gain: float = 4.0         # default: spill only to a node expected this many times faster
-    load_factor: float = 1.5        # default: in-flight bound as a multiple of the mean ...
+    load_factor: float = 1.25       # default: in-flight bound as a multiple of the mean ...
     load_floor: int = 4             # ... but never below this many requests in flight per node
     hot_window: float = 20.0        # default: a key's recent peak in flight on a node counts as its hot containers this long (0: off)
-    hot_factor: float = 1.25        # default: a node takes calls that reuse idle hot containers up to this multiple of the bound
+    hot_factor: float = 1.35        # default: a node takes calls that reuse idle hot containers up to this multiple of the bound
 
     @classmethod
     def from_cfg(cls, cfg) -> "Params":
