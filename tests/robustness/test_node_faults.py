@@ -184,3 +184,47 @@ def test_flapping_node(start_fnlb):
         assert len(failed) <= 24, summary(outcomes)
         assert len(outcomes) > 200
         assert still_serves(lb)
+
+
+def test_node_that_stops_accepting_connections(start_fnlb):
+    """Its accept queue is full: connects hang (SYNs dropped). Requests wait at most
+    --connect-timeout (500 ms) per try and are served by the other node; passive failures
+    take it offline, and it is used again once it accepts."""
+    import socket
+
+    with FaultNode() as good, FaultNode() as bad:
+        lb = start(start_fnlb, [good, bad], "--hc-passive-unhealthy", "3")
+        with Load(lb.port, PATHS, threads=4) as load:
+            time.sleep(0.5)
+            bad.down()
+            stuck = socket.socket()
+            stuck.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            stuck.bind(("127.0.0.1", bad.port))
+            stuck.listen(0)
+            fillers = []
+            for _ in range(3):      # fill the accept queue: further SYNs are dropped
+                f = socket.socket()
+                f.setblocking(False)
+                f.connect_ex(("127.0.0.1", bad.port))
+                fillers.append(f)
+            stuck_at = time.monotonic()
+            wait_for(lambda: nodes_state(lb)[bad.address] == "offline", 5, what="stuck node offline")
+            time.sleep(0.5)
+            for f in fillers:
+                f.close()
+            stuck.close()
+            bad.up()
+            healed = time.monotonic()
+            wait_for(lambda: nodes_state(lb)[bad.address] == "online", 5, what="node back online")
+            wait_for(lambda: any(o.node == bad.address for o in load.since(healed)), 5, what="traffic back")
+        outcomes = load.outcomes
+        print("\n", summary(outcomes))
+        assert_clean(outcomes, bound=3.0)
+        during = [o for o in outcomes if stuck_at < o.started < healed]
+        assert during and all(o.status == 200 and o.node == good.address for o in during), summary(during)
+        slowest = max(o.finished - o.started for o in during)
+        waited = [o for o in during if o.finished - o.started >= 0.45]
+        print(f"{len(waited)} request(s) waited for a connect timeout; slowest {slowest:.2f}s")
+        assert waited, "no request met the stuck node: the test tested nothing"
+        assert slowest < 2.0, slowest      # one connect timeout (0.5 s) and a retry, not more
+        assert all(o.status == 200 for o in outcomes), summary(outcomes)
