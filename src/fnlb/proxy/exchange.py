@@ -139,15 +139,12 @@ class Exchange:
             client.send_up(up, b"".join((head, *buf)))
             if self.buffered > REPLAY_LIMIT:
                 self.buf = None
+        elif self.body_done and not client.corked:
+            # A request without a body is complete once its head is parsed, so it need
+            # not wait for the rest of the read (corking): nothing is pending before it.
+            up.transport.write(head)
         else:
-            # ClientProtocol.send_up, inline: while the client's read is being parsed
-            # (corked) the head joins the node-bound bytes of that read
-            corked = client.corked
-            if corked is None or (corked and client.cork_up is not up):
-                client.send_up(up, head)
-            else:
-                client.cork_up = up
-                corked.append(head)
+            client.send_up(up, head)
         if flow.paused_by:
             flow.resume_reading(BUFFERED)
 
