@@ -87,6 +87,7 @@ class StickySpill(Policy):
         self._low, self._high, self._keep = p.spill_wait, p.spill_wait_max, p.spill_keep
         self._gain = p.spill_gain
         self._window = p.hot_window
+        self._horizon = p.wait_grace + p.wait_fade  # a wait average older than this is forgotten
         self._cold: dict[tuple[str, str], int] = {}  # in flight, sent where the key had no live average
         # Each node's wait over all its keys: the estimate for a key that never ran there.
         self.node_waits = WaitTable(NODE_TABLE_SIZE, p.wait_grace, p.wait_fade)
@@ -172,8 +173,9 @@ class StickySpill(Policy):
 
     def started(self, node: str, key: str, now: float) -> None:
         self.inflight.start(node)
-        if not self.waits.known(node, key, now):
-            pair = (node, key)
+        pair = (node, key)
+        entry = self.waits.entries.get(pair)  # inline WaitTable.known()
+        if entry is None or now - entry[1] >= self._horizon:
             self._cold[pair] = self._cold.get(pair, 0) + 1
         if self._window > 0:
             mine = self.hot.get(key)
