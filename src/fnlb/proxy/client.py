@@ -252,13 +252,20 @@ class ClientProtocol(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         self.in_head = False
         parser = self.parser
-        version = parser.get_http_version()
-        if version == "1.1":
+        keep_alive = parser.should_keep_alive()
+        if keep_alive and self._conn is None:
+            # llhttp accepts only 0.9, 1.0, 1.1 and 2.0, and of these only 1.1 keeps the
+            # connection alive without a Connection header: no need to ask for the version
+            # (get_http_version formats a string, the dearest call of this method)
             http10 = False
-        elif version == "1.0":
-            http10 = True
         else:
-            raise Reject(400, f"unsupported HTTP version {version}")
+            version = parser.get_http_version()
+            if version == "1.1":
+                http10 = False
+            elif version == "1.0":
+                http10 = True
+            else:
+                raise Reject(400, f"unsupported HTTP version {version}")
         method = parser.get_method()
         url = self._url
         if url[:1] != b"/" and not (url == b"*" and method == b"OPTIONS"):
@@ -280,7 +287,7 @@ class ClientProtocol(asyncio.Protocol):
                 raise Reject(417, "only Expect: 100-continue is supported")
             expect = not http10
         server = self.server
-        keep_alive = parser.should_keep_alive() and not self.closing
+        keep_alive = keep_alive and not self.closing
         path, _, query = url.partition(b"?")
         key = path.decode("latin-1")
 
