@@ -406,3 +406,25 @@ def test_default_hot_table_is_bounded():
         p.started(node, key, i * 0.1)
         p.finished(node, key, i * 0.1 + 0.05, 0.0, 0.05, 200)
         assert len(p.hot) <= 64
+
+
+def test_default_light_key_reuses_its_idle_container_on_a_busy_home():
+    """A key with nothing in flight at home and a container there stays up to 1.5x the
+    reuse bound; a key with calls in flight there (more than one container) does not."""
+    p, ns = policy("default", load_floor=1, load_factor=1.0, hot_factor=1.0), NodeSet(NODES)
+    home = ns.primary(KEY)
+    other = _home_of(ns, home)
+    _fill(p, home, KEY, 1)
+    _drain(p, home, KEY, 1)          # KEY: one idle container at home
+    _fill(p, home, other, 2)
+    _drain(p, home, other, 1)        # other: one call running, one idle container
+    _fill(p, home, "/x", 5)
+    for node in NODES:
+        if node != home:
+            _fill(p, node, "/x", 4)  # home 6, total 22: hard = 23 / 5 = 4.6, 1.5x = 6.9
+    assert p.choose(KEY, ns, 0.5) == home
+    assert p.choose(other, ns, 0.5) != home
+    _fill(p, home, "/x", 1)          # home 7 < 1.5 * 24 / 5 = 7.2: it still stays
+    assert p.choose(KEY, ns, 0.5) == home
+    _fill(p, home, "/x", 2)          # home 9 >= 1.5 * 26 / 5 = 7.8: even a light key leaves
+    assert p.choose(KEY, ns, 0.5) != home

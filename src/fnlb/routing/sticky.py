@@ -20,6 +20,9 @@ loads on in-flight requests) and ``hard = max(load_floor, hot_factor * load_fact
    home has fewer than ``hard`` in flight; or when home has fewer than ``limit`` in flight
    (room for a new container) and the key has no idle hot container elsewhere. Below
    ``load_floor`` in flight, with a low or no wait, home always takes the call (fast path).
+   A key with *nothing* in flight at home and a hot container there (a light key: one
+   call reusing its container) stays up to ``IDLE_FACTOR`` (1.5) times ``hard``, so a
+   small key is not moved because its node is momentarily busy with others' calls.
    *Slow* home: with ``w`` the key's time-aged wait average there (``waits.py``), the
    request stays if ``w <= spill_wait``, otherwise with a probability falling linearly
    from 1 at ``spill_wait`` to ``spill_keep`` at ``spill_wait_max`` and beyond.
@@ -73,6 +76,7 @@ from fnlb.routing.policy import Params, Policy
 from fnlb.routing.waits import WaitTable
 
 NODE_TABLE_SIZE = 4096  # nodes whose overall wait average is kept
+IDLE_FACTOR = 1.5       # a key with nothing in flight at home reuses its idle container there up to this x hard
 _INF = float("inf")
 
 
@@ -124,9 +128,13 @@ class StickySpill(Policy):
         window = self._window
         mine = self.hot.get(key) if window > 0 else None
         home_wait = _INF  # the primary is full: any node beats it
-        if load < hard:
-            e = mine.get(primary) if mine else None
-            if (e is not None and e[0] < e[1] and now - e[2] < window) or (
+        e = mine.get(primary) if mine else None
+        free = e is not None and e[0] < e[1] and now - e[2] < window  # an idle hot container at home
+        # A key with nothing in flight at home and a container there is a single call
+        # reusing it: it stays up to IDLE_FACTOR * hard (a light key never moves because
+        # its node is busy with others' calls).
+        if load < hard or (free and not e[0] and load < IDLE_FACTOR * hard):
+            if free or (
                     load < limit and not (mine and self._hot_node(key, mine, primary, nodes, now, hard, _INF))):
                 home_wait = self.waits.get(primary, key, now)
                 if self._keeps(home_wait):
