@@ -130,7 +130,12 @@ class Exchange:
         up.phase = WAITING
         up.deadline = -self.server.upstream_timeout     # armed: the sweep makes it absolute
         flow = client.flow
-        up.flow.couple(flow)
+        up_flow = up.flow
+        if up_flow.write_paused or flow.write_paused:
+            up_flow.couple(flow)
+        else:
+            up_flow.peer = flow         # FlowControl.couple, inline: neither side is full
+            flow.peer = up_flow
         head = self.head
         if self.parts is None:
             head = b"%bHost: %b\r\n\r\n" % (head[:-2], up.node.encode())
@@ -205,7 +210,16 @@ class Exchange:
 
     def response_done(self, up) -> None:
         self.up = None
-        up.unbind()
+        up_flow = up.flow
+        peer = up_flow.peer
+        if up_flow.paused_by or (peer is not None and peer.paused_by):
+            up.unbind()
+        else:
+            # UpstreamProtocol.unbind and FlowControl.decouple, inline: nothing is paused
+            up.ex = None
+            up.deadline = 0.0
+            if peer is not None:
+                up_flow.peer = peer.peer = None
         server = self.server
         if up.keep and self.body_done:
             # Pool.release, inline for the common case (room in the node's idle list)
