@@ -97,6 +97,11 @@ class Balancer:
                      now)
         if 0 < status < 500 or status == 499:
             self._passive_success(node)
+        elif status == 0:
+            # The node cut a response it had started: the client saw a broken answer, so it
+            # counts against the node like a refused connection does. Without this a node
+            # whose health endpoint answers but whose responses break kept its keys forever.
+            self.registry.passive_failure(node)
 
     def upstream_failed(self, node: str, key: str, now: float) -> None:
         self._finished(node, key, now, None, 0.0, 502)
