@@ -91,6 +91,7 @@ def test_graceful_shutdown_finishes_in_flight_requests(node):
                           "--nodes", node.address, "--hc-interval", "1h"))
     try:
         wait_port(port, proc=proc.popen)
+        wait_port(mgmt, proc=proc.popen)    # the two listeners open one after the other
 
         class P:
             mgmt_url = f"http://127.0.0.1:{mgmt}"
@@ -117,6 +118,7 @@ def test_shutdown_timeout_cuts_stragglers(node):
                           "--nodes", node.address, "--hc-interval", "1h", "--shutdown-timeout", "300ms"))
     try:
         wait_port(port, proc=proc.popen)
+        wait_port(mgmt, proc=proc.popen)    # the two listeners open one after the other
 
         class P:
             mgmt_url = f"http://127.0.0.1:{mgmt}"
@@ -140,6 +142,7 @@ def test_all_interfaces_listener_reports_plain_ipv4_clients(node):
                           "--nodes", node.address, "--hc-interval", "1h"))
     try:
         wait_port(port, proc=proc.popen)
+        wait_port(mgmt, proc=proc.popen)    # the two listeners open one after the other
 
         class P:
             mgmt_url = f"http://127.0.0.1:{mgmt}"

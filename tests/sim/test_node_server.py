@@ -141,10 +141,27 @@ def test_slow_delays_every_function_and_version_response():
         assert wait_of(headers) < 0.1  # the delay comes after the function: it is no wait
 
 
-def test_sim_cluster_uses_consecutive_ports_from_base_port():
+def _free_port_run(count: int) -> int:
+    """A base port with `count` consecutive free ports (a lone free port's neighbours may
+    be taken by another test's ephemeral sockets, which made this test flaky)."""
+    import socket
+
     from tests.support.procs import free_port
 
-    base = free_port()
+    for _ in range(50):
+        base = free_port()
+        try:
+            for port in range(base, base + count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+    raise RuntimeError(f"no run of {count} free ports found")
+
+
+def test_sim_cluster_uses_consecutive_ports_from_base_port():
+    base = _free_port_run(3)
     with SimNodes(3, "--base-port", str(base)) as nodes:
         assert nodes.addresses == [f"127.0.0.1:{base + i}" for i in range(3)]
         for addr in nodes.addresses:
