@@ -138,3 +138,13 @@ def test_every_command_has_help(command):
     res = run_fnlb(command, "--help")
     assert res.returncode == 0, res.stderr
     assert res.stdout.startswith(f"usage: fnlb{'' if command == 'serve' else ' ' + command}")
+
+
+def test_help_into_a_pipe_closed_early_is_not_an_error():
+    # `fnlb --help | head -3`: the reader leaves after a few bytes
+    proc = subprocess.Popen([sys.executable, "-m", "fnlb", "--help"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout.read(20).startswith(b"usage: fnlb")
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=30) == 0 and "Traceback" not in err, err

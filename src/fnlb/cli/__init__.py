@@ -36,6 +36,16 @@ def _overview() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _print_help(text: str) -> None:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `fnlb --help | head`: the reader left early, which is not an error. Point stdout
+        # at /dev/null so that the interpreter's final flush does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     name = "serve"
@@ -57,9 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Run '{prog} --help' for the list of flags.", file=sys.stderr)
         return 2
     if cfg.help:
-        sys.stdout.write(help_text(prog, command.SUMMARY, command.FLAGS, getattr(command, "USAGE_TAIL", "")))
-        if name == "serve":
-            sys.stdout.write("\n" + _overview())
+        text = help_text(prog, command.SUMMARY, command.FLAGS, getattr(command, "USAGE_TAIL", ""))
+        _print_help(text + ("\n" + _overview() if name == "serve" else ""))
         return 0
     try:
         return command.run(cfg, args) or 0
