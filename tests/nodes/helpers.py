@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
-import urllib.request
+
+from tests.support.http import http  # noqa: F401  (re-exported)
 
 
 def make_cfg(*argv: str):
@@ -15,21 +14,6 @@ def make_cfg(*argv: str):
 
     cfg, _ = parse(FLAGS, list(argv), env={})
     return cfg
-
-
-def http(method: str, url: str, body=None, headers: dict | None = None, timeout: float = 10.0):
-    """(status, parsed JSON or raw bytes) of one request; never raises for HTTP errors."""
-    data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            status, raw = resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        status, raw = exc.code, exc.read()
-    try:
-        return status, json.loads(raw)
-    except ValueError:
-        return status, raw
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.02, what: str = "condition"):

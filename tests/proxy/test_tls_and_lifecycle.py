@@ -85,17 +85,27 @@ def test_listening_is_logged_per_listener(start_fnlb):
     assert f"listening on 127.0.0.1:{proxy.mgmt_port} (management)" in out
 
 
-def test_graceful_shutdown_finishes_in_flight_requests(node):
+def own_process(host: str, node, *args: str) -> tuple[Proc, int]:
+    """fnlb in a process of its own (these tests signal it), traffic on host:port and
+    management on a separate loopback port, with the node online. Returns (proc, port)."""
     port, mgmt = free_port(), free_port()
-    proc = Proc(fnlb_argv("--listen", f"127.0.0.1:{port}", "--mgmt-listen", f"127.0.0.1:{mgmt}",
-                          "--nodes", node.address, "--hc-interval", "1h"))
+    proc = Proc(fnlb_argv("--listen", f"{host}{port}", "--mgmt-listen", f"127.0.0.1:{mgmt}",
+                          "--nodes", node.address, "--hc-interval", "1h", *args))
+    class Mgmt:
+        mgmt_url = f"http://127.0.0.1:{mgmt}"
     try:
         wait_port(port, proc=proc.popen)
         wait_port(mgmt, proc=proc.popen)    # the two listeners open one after the other
+        wait_online(Mgmt, [node.address])
+    except BaseException:
+        proc.kill()
+        raise
+    return proc, port
 
-        class P:
-            mgmt_url = f"http://127.0.0.1:{mgmt}"
-        wait_online(P, [node.address])
+
+def test_graceful_shutdown_finishes_in_flight_requests(node):
+    proc, port = own_process("127.0.0.1:", node)
+    try:
         node.reply = Reply(body=b"finished", delay=1.0)
         with Conn(port) as busy, Conn(port) as idle:
             busy.send(build("GET", "/r/slow"))
@@ -113,16 +123,8 @@ def test_graceful_shutdown_finishes_in_flight_requests(node):
 
 
 def test_shutdown_timeout_cuts_stragglers(node):
-    port, mgmt = free_port(), free_port()
-    proc = Proc(fnlb_argv("--listen", f"127.0.0.1:{port}", "--mgmt-listen", f"127.0.0.1:{mgmt}",
-                          "--nodes", node.address, "--hc-interval", "1h", "--shutdown-timeout", "300ms"))
+    proc, port = own_process("127.0.0.1:", node, "--shutdown-timeout", "300ms")
     try:
-        wait_port(port, proc=proc.popen)
-        wait_port(mgmt, proc=proc.popen)    # the two listeners open one after the other
-
-        class P:
-            mgmt_url = f"http://127.0.0.1:{mgmt}"
-        wait_online(P, [node.address])
         node.reply = Reply(delay=5)
         with Conn(port) as busy:
             busy.send(build("GET", "/r/slow"))
@@ -137,16 +139,8 @@ def test_shutdown_timeout_cuts_stragglers(node):
 
 
 def test_all_interfaces_listener_reports_plain_ipv4_clients(node):
-    port, mgmt = free_port(), free_port()
-    proc = Proc(fnlb_argv("--listen", f":{port}", "--mgmt-listen", f"127.0.0.1:{mgmt}",
-                          "--nodes", node.address, "--hc-interval", "1h"))
+    proc, port = own_process(":", node)
     try:
-        wait_port(port, proc=proc.popen)
-        wait_port(mgmt, proc=proc.popen)    # the two listeners open one after the other
-
-        class P:
-            mgmt_url = f"http://127.0.0.1:{mgmt}"
-        wait_online(P, [node.address])
         with Conn(port) as c:
             assert c.request("GET", "/r/a").status == 200
         assert node.requests[0].header("x-forwarded-for") == "127.0.0.1"

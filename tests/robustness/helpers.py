@@ -15,12 +15,11 @@ import struct
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 
 from tests.proxy.conftest import FAST, start_proxy, wait_online  # noqa: F401  (re-exported)
 from tests.proxy.rawhttp import Conn, exchange  # noqa: F401  (re-exported)
+from tests.support.http import http  # noqa: F401  (re-exported)
 from tests.support.procs import Proc, free_port, wait_port
 
 HEALTH_REPLY = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 23\r\n\r\n"
@@ -31,21 +30,6 @@ CLEAN_ERRORS = {502, 503, 504}
 
 
 # -- talking to the balancer ------------------------------------------------------------
-
-def http(method: str, url: str, body=None, headers: dict | None = None, timeout: float = 10.0):
-    """(status, parsed JSON or raw bytes); never raises for HTTP errors."""
-    data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            status, raw = resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        status, raw = exc.code, exc.read()
-    try:
-        return status, json.loads(raw)
-    except ValueError:
-        return status, raw
-
 
 def nodes_state(lb) -> dict[str, str]:
     return http("GET", lb.mgmt_url + "/1/lb/nodes")[1]["nodes"]
@@ -92,6 +76,27 @@ class SimNode(Proc):
 
 # -- a node that misbehaves on purpose --------------------------------------------------
 
+def listen(port: int, backlog: int, accept_loop) -> socket.socket:
+    """A listening socket on 127.0.0.1:port (reusable at once after a close), served by
+    accept_loop(sock) in a daemon thread."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(backlog)
+    threading.Thread(target=accept_loop, args=(sock,), daemon=True).start()
+    return sock
+
+
+def close_listener(sock: socket.socket | None) -> None:
+    """Stop listening (the shutdown also wakes the thread blocked in accept)."""
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+
+
 class FaultNode:
     """A raw HTTP node whose behaviour a test switches at any time (``mode``):
 
@@ -122,22 +127,12 @@ class FaultNode:
 
     # listening on / off: a process dying and coming back, without process start-up cost
     def up(self) -> None:
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
-        sock.listen(256)
-        self.sock = sock
-        threading.Thread(target=self._accept, args=(sock,), daemon=True).start()
+        self.sock = listen(self.port, 256, self._accept)
 
     def down(self) -> None:
         """Stop listening and reset every open connection (like a killed process)."""
         sock, self.sock = self.sock, None
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            sock.close()
+        close_listener(sock)
         with self.lock:
             conns, self.conns = self.conns, []
         for conn in conns:
@@ -235,21 +230,11 @@ class Relay:
     def restore(self) -> None:
         self.hanging = False
         if self.sock is None:
-            sock = socket.socket()
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(("127.0.0.1", self.port))
-            sock.listen(64)
-            self.sock = sock
-            threading.Thread(target=self._accept, args=(sock,), daemon=True).start()
+            self.sock = listen(self.port, 64, self._accept)
 
     def cut(self) -> None:
         sock, self.sock = self.sock, None
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            sock.close()
+        close_listener(sock)
         self._drop_all()
 
     def hang(self) -> None:
