@@ -49,7 +49,7 @@ class Balancer:
         self.server = None
         self._register_endpoints()
         # the per-request calls, bound once (the components never replace them)
-        self._choose = self.router.policy.choose
+        self._begin = self.router.policy.begin
         self._started = self.router.started
         self._finished = self.router.finished
         self._record = self.stats.record
@@ -70,9 +70,7 @@ class Balancer:
         nodeset = self.router.nodeset
         if not nodeset.nodes:
             return None
-        node = self._choose(key, nodeset, now)
-        self._started(node, key, now)
-        return node
+        return self._begin(key, nodeset, now)
 
     def begin_retry(self, key: str, tried: list[str], now: float) -> str | None:
         for node in self.router.order(key, now):
@@ -93,7 +91,7 @@ class Balancer:
                 self.stats.count_invalid_wait(node, key, now)
         self._finished(node, key, now, wait, latency, status)
         nodeset = self.router.nodeset
-        self._record(node, key, status, latency, wait, (nodeset._primary.get(key) or nodeset.primary(key)) != node,
+        self._record(node, key, status, latency, wait, (nodeset.primaries.get(key) or nodeset.primary(key)) != node,
                      now)
         if 0 < status < 500 or status == 499:
             self._passive_success(node)

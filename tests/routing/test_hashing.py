@@ -139,7 +139,7 @@ def test_nodeset_caches_are_bounded():
     for i in range(500):
         ns.primary(f"/k/{i}")
         ns.spill_order(f"/k/{i}")
-    assert len(ns._primary) <= 50 and len(ns._orders) <= 50
+    assert len(ns.primaries) <= 50 and len(ns._orders) <= 50
     assert ns.primary("/r/app/hello") == "127.0.0.1:8081"
 
 

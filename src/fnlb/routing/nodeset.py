@@ -33,14 +33,16 @@ def _sort_key(node: str) -> bytes:
 
 
 class NodeSet:
-    __slots__ = ("nodes", "index", "_node_hashes", "_hash", "_primary", "_orders", "_cap")
+    __slots__ = ("nodes", "index", "_node_hashes", "_hash", "primaries", "_orders", "_cap")
 
     def __init__(self, nodes, hash_cache: HashCache | None = None, cache_size: int = KEY_CACHE_SIZE):
         self.nodes: tuple[str, ...] = tuple(sorted(set(nodes), key=_sort_key))
         self.index = {node: i for i, node in enumerate(self.nodes)}
         self._node_hashes = [key_hash(node) for node in self.nodes]
         self._hash = hash_cache if hash_cache is not None else HashCache(cache_size)
-        self._primary: dict[str, str] = {}
+        # key -> primary, filled by primary(); hot paths read it first (``primaries.get(key)
+        # or primary(key)``) to save a call
+        self.primaries: dict[str, str] = {}
         self._orders: dict[str, list[str]] = {}
         self._cap = cache_size
 
@@ -48,13 +50,13 @@ class NodeSet:
         return len(self.nodes)
 
     def primary(self, key: str) -> str | None:
-        node = self._primary.get(key)
+        node = self.primaries.get(key)
         if node is None:
             if not self.nodes:
                 return None
-            if len(self._primary) >= self._cap:
-                self._primary.clear()
-            node = self._primary[key] = self.nodes[jump(self._hash(key), len(self.nodes))]
+            if len(self.primaries) >= self._cap:
+                self.primaries.clear()
+            node = self.primaries[key] = self.nodes[jump(self._hash(key), len(self.nodes))]
         return node
 
     def spill_order(self, key: str) -> list[str]:

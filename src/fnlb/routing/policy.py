@@ -65,6 +65,12 @@ class Policy:
     def choose(self, key: str, nodes: NodeSet, now: float) -> str:
         raise NotImplementedError
 
+    def begin(self, key: str, nodes: NodeSet, now: float) -> str:
+        """``choose`` and ``started`` in one call (the proxy's; a policy may share work)."""
+        node = self.choose(key, nodes, now)
+        self.started(node, key, now)
+        return node
+
     def order(self, key: str, nodes: NodeSet, now: float) -> list[str]:
         """Nodes in the order this policy would try them for the key, primary first."""
         return nodes.spill_order(key)

@@ -109,8 +109,22 @@ class StickySpill(Policy):
             keep = 1.0 - (1.0 - self._keep) * (wait - self._low) / (self._high - self._low)
         return self.rng.random() < keep
 
+    def begin(self, key: str, nodes: NodeSet, now: float) -> str:
+        """``choose`` then ``started`` (the proxy's call): the key's hot table is looked up once."""
+        mine = self.hot.get(key)
+        node = self._choose(key, nodes, now, mine)
+        self._start(node, key, now, mine)
+        return node
+
     def choose(self, key: str, nodes: NodeSet, now: float) -> str:
-        primary = nodes.primary(key)
+        return self._choose(key, nodes, now, self.hot.get(key))
+
+    def started(self, node: str, key: str, now: float) -> None:
+        self._start(node, key, now, self.hot.get(key))
+
+    def _choose(self, key: str, nodes: NodeSet, now: float, mine: dict | None) -> str:
+        # mine: the key's hot table (None when it has none; always None with hot_window 0)
+        primary = nodes.primaries.get(key) or nodes.primary(key)
         by_node = self.inflight.by_node
         load = by_node.get(primary, 0)
         # Fast path: few requests in flight and a stored average (an upper bound of the
@@ -122,11 +136,14 @@ class StickySpill(Policy):
         n = len(nodes.nodes)
         mean = (self.inflight.total + 1) / n
         # Bounds: max(floor, ceil(factor * (total + 1) / n)); counts are whole, so
-        # "count >= bound" is "count >= both terms", no ceil needed.
-        limit = max(self._floor, self._factor * mean)
-        hard = max(self._floor, self._hard * mean)
+        # "count >= bound" is "count >= both terms", no ceil needed. (Written out: the
+        # builtin max() costs more than the comparisons.)
+        limit, hard, floor = self._factor * mean, self._hard * mean, self._floor
+        if limit < floor:
+            limit = floor
+        if hard < floor:
+            hard = floor
         window = self._window
-        mine = self.hot.get(key) if window > 0 else None
         home_wait = _INF  # the primary is full: any node beats it
         e = mine.get(primary) if mine else None
         free = e is not None and e[0] < e[1] and now - e[2] < window  # an idle hot container at home
@@ -137,7 +154,7 @@ class StickySpill(Policy):
             if free or (
                     load < limit and not (mine and self._hot_node(key, mine, primary, nodes, now, hard, _INF))):
                 home_wait = self.waits.get(primary, key, now)
-                if self._keeps(home_wait):
+                if home_wait <= self._low or self._keeps(home_wait):
                     return primary
         enough = home_wait / self._gain
         if mine:
@@ -179,19 +196,16 @@ class StickySpill(Policy):
             return self.waits.get(node, key, now)
         return self.node_waits.get(node, "", now)
 
-    def started(self, node: str, key: str, now: float) -> None:
-        self.inflight.start(node)
+    def _start(self, node: str, key: str, now: float, mine: dict | None) -> None:
+        inflight = self.inflight  # InFlight.start, inline (per request: saves a call)
+        by_node = inflight.by_node
+        by_node[node] = by_node.get(node, 0) + 1
+        inflight.total += 1
         pair = (node, key)
         entry = self.waits.entries.get(pair)  # inline WaitTable.known()
         if entry is None or now - entry[1] >= self._horizon:
             self._cold[pair] = self._cold.get(pair, 0) + 1
-        if self._window > 0:
-            mine = self.hot.get(key)
-            if mine is None:
-                if len(self.hot) >= self._hot_cap:
-                    self._prune(now)
-                self.hot[key] = {node: [1, 1, now]}
-                return
+        if mine is not None:  # (a key has a hot table only with hot_window > 0)
             e = mine.get(node)
             if e is None:
                 mine[node] = [1, 1, now]
@@ -200,6 +214,10 @@ class StickySpill(Policy):
                 if c >= e[1] or now - e[2] >= self._window:
                     e[1] = c  # a new peak, or the old one lapsed: the containers it needed did too
                     e[2] = now
+        elif self._window > 0:
+            if len(self.hot) >= self._hot_cap:
+                self._prune(now)
+            self.hot[key] = {node: [1, 1, now]}
 
     def _prune(self, now: float) -> None:
         """Forget keys with nothing in flight and no recent peak (bounds the table)."""
@@ -209,7 +227,15 @@ class StickySpill(Policy):
             self.hot = {k: m for k, m in self.hot.items() if any(e[0] for e in m.values())}
 
     def finished(self, node: str, key: str, now: float, wait: float | None, latency: float, status: int) -> None:
-        self.inflight.finish(node)
+        inflight = self.inflight  # InFlight.finish, inline
+        by_node = inflight.by_node
+        count = by_node.get(node)
+        if count:  # (never below zero: a stray finish is ignored)
+            if count == 1:
+                del by_node[node]
+            else:
+                by_node[node] = count - 1
+            inflight.total -= 1
         mine = self.hot.get(key)
         if mine is not None:
             e = mine.get(node)
@@ -219,16 +245,20 @@ class StickySpill(Policy):
                 elif e[0] > 0:
                     e[0] -= 1
         if wait is not None:
-            self.node_waits.add(node, "", wait, now)
-        if self._cold:
-            pair = (node, key)
-            cold = self._cold.get(pair)
-            if cold:
-                if cold == 1:
-                    del self._cold[pair]
-                else:
-                    self._cold[pair] = cold - 1
-                if wait is not None and wait > self._low:
-                    wait = self._low  # probably the key's cold start here, not load
+            self.node_waits.add(node, "", wait, now)  # raw: what any key would meet there
+        if self._cold and self._cold_done(node, key) and wait is not None and wait > self._low:
+            wait = self._low  # probably the key's cold start here, not load
         if wait is not None:
             self.waits.add(node, key, wait, now)
+
+    def _cold_done(self, node: str, key: str) -> bool:
+        """A request of the pair ended: was it one sent while the key was cold there?"""
+        pair = (node, key)
+        cold = self._cold.get(pair)
+        if not cold:
+            return False
+        if cold == 1:
+            del self._cold[pair]
+        else:
+            self._cold[pair] = cold - 1
+        return True

@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 ALPHA = 0.1
+_KEEP = 1.0 - ALPHA  # the old average's weight (the same float as computing it each time)
 
 
 class WaitTable:
@@ -81,9 +82,9 @@ class WaitTable:
             return
         age = now - entry[1]
         if age <= self.grace:  # the common case: _value() inline
-            entry[0] = ALPHA * seconds + (1.0 - ALPHA) * entry[0]
+            entry[0] = ALPHA * seconds + _KEEP * entry[0]
         elif age < self.grace + self.fade:
-            entry[0] = ALPHA * seconds + (1.0 - ALPHA) * self._value(entry, now)
+            entry[0] = ALPHA * seconds + _KEEP * self._value(entry, now)
         else:
             entry[0] = seconds  # forgotten: the sample starts a new average
         entry[1] = now
