@@ -54,6 +54,7 @@ class Balancer:
         self._finished = self.router.finished
         self._record = self.stats.record
         self._passive_success = self.registry.passive_success
+        self._suspects = self.registry.suspects  # the registry mutates it, never replaces it
 
     def _register_endpoints(self) -> None:
         from fnlb.nodes import api as nodes_api
@@ -94,7 +95,8 @@ class Balancer:
         self._record(node, key, status, latency, wait, (nodeset.primaries.get(key) or nodeset.primary(key)) != node,
                      now)
         if 0 < status < 500 or status == 499:
-            self._passive_success(node)
+            if node in self._suspects:  # else its passive-failure count is 0 already
+                self._passive_success(node)
         elif status == 0:
             # The node cut a response it had started: the client saw a broken answer, so it
             # counts against the node like a refused connection does. Without this a node

@@ -77,6 +77,10 @@ class NodeRegistry:
         self._thresholds = Thresholds(cfg.hc_healthy, cfg.hc_unhealthy, cfg.hc_passive_unhealthy)
         self._min_version = cfg.min_api_version or None
         self._health: dict[str, Health] = {}   # the data path reads this one: keep it flat
+        # Nodes whose passive-failure count may be above 0 (a request to them failed since
+        # their last good one): the data path resets the count only for these, checking
+        # membership instead of calling passive_success() for every good request.
+        self.suspects: set[str] = set()
         self._info: dict[str, _Info] = {}
         self._counts: Counter = Counter()
         self._healthy: list[str] = []
@@ -151,11 +155,13 @@ class NodeRegistry:
     # -- the data path (per request: O(1), no allocation) --------------------------------
 
     def passive_success(self, addr: str) -> None:
+        self.suspects.discard(addr)
         health = self._health.get(addr)
         if health is not None:
             health.passive_failures = 0
 
     def passive_failure(self, addr: str) -> None:
+        self.suspects.add(addr)
         health = self._health.get(addr)
         if health is not None and health.handle(PASSIVE_FAILED):
             log.warning("node %s offline after %d failed requests in a row", addr,

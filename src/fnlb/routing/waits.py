@@ -75,15 +75,17 @@ class WaitTable:
         pair = (node, key)
         entries = self.entries
         entry = entries.get(pair)
+        if entry is not None and now - entry[1] <= self.grace:  # the common case first
+            entry[0] = ALPHA * seconds + _KEEP * entry[0]
+            entry[1] = now
+            entries.move_to_end(pair)
+            return
         if entry is None:
             entries[pair] = [seconds, now]
             if len(entries) > self.capacity:
                 entries.popitem(last=False)
             return
-        age = now - entry[1]
-        if age <= self.grace:  # the common case: _value() inline
-            entry[0] = ALPHA * seconds + _KEEP * entry[0]
-        elif age < self.grace + self.fade:
+        if now - entry[1] < self.grace + self.fade:
             entry[0] = ALPHA * seconds + _KEEP * self._value(entry, now)
         else:
             entry[0] = seconds  # forgotten: the sample starts a new average
