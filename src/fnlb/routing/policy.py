@@ -17,7 +17,10 @@ the dashboard shows waits under any policy):
 
 A policy overrides ``choose`` (and ``order`` when its spill order is not the key's
 rendezvous order); one that observes more (the default policy) extends ``started`` and
-``finished``. ``choose`` is only called with at least one node.
+``finished``. ``choose`` is only called with at least one node. ``begin`` is ``choose``
+then ``started`` in one call (what the proxy calls per request); a policy may override it
+to share work between the two, provided it decides exactly as the separate calls do
+(the simulator makes the separate calls).
 """
 
 from __future__ import annotations

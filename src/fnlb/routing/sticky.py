@@ -62,7 +62,10 @@ in-flight bound.
 Cost: the common case, a primary with fewer than ``load_floor`` in flight and a low or
 no average, is two dictionary lookups and one (node, key) tuple. Otherwise one lookup of
 the key's hot nodes (a dict of the few nodes it ran on recently) and one wait lookup per
-node considered. ``started``/``finished`` update the key's entry for the node (O(1));
+node considered. ``begin`` (the proxy's call) is ``choose`` then ``started`` with that
+lookup of the key's hot nodes done once for both; ``choose`` and ``started`` (the
+simulator's calls) each do it and then run the same code, so both decide alike.
+``started``/``finished`` update the key's entry for the node (O(1));
 memory is bounded by pruning keys with nothing in flight and no recent peak once the
 table holds ``wait_table_size`` keys.
 """
