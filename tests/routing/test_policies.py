@@ -428,3 +428,31 @@ def test_default_light_key_reuses_its_idle_container_on_a_busy_home():
     assert p.choose(KEY, ns, 0.5) == home
     _fill(p, home, "/x", 2)          # home 9 >= 1.5 * 26 / 5 = 7.8: even a light key leaves
     assert p.choose(KEY, ns, 0.5) != home
+
+
+@pytest.mark.parametrize("name", list(POLICIES))
+def test_begin_decides_as_choose_then_started(name):
+    """The proxy's begin() (one call; the default policy shares the key's state lookup)
+    against the simulator's choose() + started() on a twin policy: the same node every
+    time, through load, 502s, hot windows lapsing, small tables and node-set changes."""
+    params = dict(wait_table_size=64, hot_window=0.5, load_floor=2, wait_grace=0.2, wait_fade=0.3)
+    a, b = policy(name, seed=7, **params), policy(name, seed=7, **params)
+    rng = random.Random(3)
+    ns, now, flight = NodeSet(NODES), 0.0, []
+    for i in range(20_000):
+        now += rng.expovariate(400.0)
+        if i % 5000 == 4999:
+            ns = NodeSet(rng.sample(NODES, rng.randint(2, len(NODES))))
+        key = f"/r/k{int(rng.paretovariate(1.2)) % 200}"
+        got = a.begin(key, ns, now)
+        want = b.choose(key, ns, now)
+        b.started(want, key, now)
+        assert got == want
+        flight.append((got, key))
+        while flight and (len(flight) > 12 or rng.random() < 0.4):
+            node, k = flight.pop(rng.randrange(len(flight)))
+            status = rng.choice((200, 200, 200, 502, 0))
+            wait = None if status == 502 or rng.random() < 0.1 else rng.expovariate(rng.choice((50.0, 2.0)))
+            for p in (a, b):
+                p.finished(node, k, now, wait, 0.01, status)
+    assert a.inflight.by_node == b.inflight.by_node
