@@ -36,6 +36,13 @@ HEAD, BODY, BUSY, IDLE = 1, 2, 3, 4
 # Request header name as sent -> its lower-case form if it is in REQUEST_SPECIAL, else b"".
 _special: dict[bytes, bytes] = {}
 
+# Per listener role: request target -> routing key, for targets that are proxied and have no
+# query (clients repeat the same paths, so most requests skip the partition, the decode and
+# the management checks; and the key str comes with its hash already computed).
+_KEYS: dict[int, dict[bytes, str]] = {TRAFFIC: {}, MGMT: {}, TRAFFIC | MGMT: {}}
+KEY_CACHE_MAX = 4096        # targets remembered per role (emptied when full)
+KEY_CACHE_LEN = 256         # longer targets are worked out every time
+
 
 class Reject(Exception):
     """Raised in a parser callback: answer ``status`` and close the connection."""
@@ -50,13 +57,15 @@ class ClientProtocol(asyncio.Protocol):
     __slots__ = ("server", "traffic", "mgmt", "parser", "transport", "flow", "peer", "ip", "active", "queue",
                  "reading", "closing", "closed", "deadline", "phase", "rx", "rx_mark", "head_rx", "in_head",
                  "error_after", "rejected", "in_done", "corked", "cork_up", "_url", "_parts", "_hsize", "_hosts", "_cl", "_te",
-                 "_te_n", "_conn", "_xff", "_expect")
+                 "_te_n", "_conn", "_xff", "_expect", "_keys", "fwd_end")
 
     def __init__(self, server, role: int):
         self.server = server
         self.traffic = bool(role & TRAFFIC)
         self.mgmt = bool(role & MGMT)
         self.parser = HttpRequestParser(self)
+        self._keys = _KEYS[role]
+        self.fwd_end = b""          # the head's end when the client sent no X-Forwarded-For and no body
         self.transport = None
         self.flow = None
         self.peer = ""
@@ -98,6 +107,7 @@ class ClientProtocol(asyncio.Protocol):
                 ip = ip[7:]     # an IPv4 client of a dual-stack listener
             self.peer = f"[{ip}]:{peer[1]}" if ":" in ip else f"{ip}:{peer[1]}"
             self.ip = ip.encode()
+        self.fwd_end = b"X-Forwarded-For: %b\r\n%b\r\n" % (self.ip, server.proto_header)
         self.deadline = -server.header_timeout     # armed: the sweep makes it now + timeout
 
     def connection_lost(self, exc) -> None:
@@ -268,9 +278,13 @@ class ClientProtocol(asyncio.Protocol):
                 raise Reject(400, f"unsupported HTTP version {version}")
         method = parser.get_method()
         url = self._url
-        if url[:1] != b"/" and not (url == b"*" and method == b"OPTIONS"):
-            raise Reject(400, "the request target must be a path")
-        if self._hosts > 1 or (self._hosts == 0 and not http10):
+        # a target seen before on this kind of listener: a proxied path whose key is known
+        key = self._keys.get(url)
+        if key is None:
+            key, local = self._target(method, url)
+        else:
+            local = None
+        if self._hosts != 1 and (self._hosts or not http10):
             raise Reject(400, "exactly one Host header is required")
         te = self._te
         if te is not None:
@@ -286,28 +300,19 @@ class ClientProtocol(asyncio.Protocol):
             if self._expect.strip().lower() != b"100-continue":
                 raise Reject(417, "only Expect: 100-continue is supported")
             expect = not http10
-        server = self.server
         keep_alive = keep_alive and not self.closing
-        path, _, query = url.partition(b"?")
-        key = path.decode("latin-1")
 
-        local = None
-        if self.mgmt and (key.startswith("/1/lb/") or key == "/metrics"):
-            local = MANAGEMENT
-        elif not self.traffic or key.startswith("/1/lb/"):
-            local = NOT_FOUND
         if local is None:
             parts = self._parts
             if self._conn is not None:
                 names = connection_names(self._conn)
                 if names:
                     parts = drop_named(parts, names)
-            xff = self._xff
-            framing = (b"Transfer-Encoding: chunked\r\n" if te is not None
-                       else b"Content-Length: " + self._cl + CRLF if self._cl is not None else b"")
-            head = b"".join((method, b" ", url, b" HTTP/1.1\r\n", *parts,
-                             b"X-Forwarded-For: ", xff + b", " + self.ip if xff else self.ip, CRLF,
-                             server.proto_header, framing, CRLF))
+            if self._xff is None and te is None and self._cl is None:
+                # the usual request: X-Forwarded-For and -Proto are this connection's own
+                head = b"".join((method, b" ", url, b" HTTP/1.1\r\n", *parts, self.fwd_end))
+            else:
+                head = b"".join((method, b" ", url, b" HTTP/1.1\r\n", *parts, self._forwarded(te)))
             ex = Exchange(self, method, url, key, head, te is not None, keep_alive, http10, expect, body)
             if not self._hosts:
                 ex.parts = None     # HTTP/1.0 without Host: the node's address is added (exchange.py)
@@ -319,7 +324,7 @@ class ClientProtocol(asyncio.Protocol):
         if body:
             self.phase = BODY
             self.rx_mark = self.rx
-            self.deadline = -server.body_timeout
+            self.deadline = -self.server.body_timeout
         else:
             self.phase = BUSY
             self.deadline = 0.0
@@ -331,6 +336,34 @@ class ClientProtocol(asyncio.Protocol):
                 self.queue = deque()
             self.queue.append(ex)
             self.flow.pause_reading(QUEUED)
+
+    def _target(self, method: bytes, url: bytes) -> tuple[str, object]:
+        """The routing key of a request target not seen before, and the local answer it
+        gets (None: proxied); a proxied path without a query is remembered in _keys."""
+        if url[:1] != b"/" and not (url == b"*" and method == b"OPTIONS"):
+            raise Reject(400, "the request target must be a path")
+        path, sep, _ = url.partition(b"?")
+        key = path.decode("latin-1")
+        local = None
+        if self.mgmt and (key.startswith("/1/lb/") or key == "/metrics"):
+            local = MANAGEMENT
+        elif not self.traffic or key.startswith("/1/lb/"):
+            local = NOT_FOUND
+        elif not sep and len(url) <= KEY_CACHE_LEN:
+            keys = self._keys
+            if len(keys) >= KEY_CACHE_MAX:
+                keys.clear()
+            keys[url] = key
+        return key, local
+
+    def _forwarded(self, te) -> bytes:
+        """The X-Forwarded-For (appended to the client's), X-Forwarded-Proto and framing
+        headers and the blank line that end the node-bound head."""
+        xff = self._xff
+        framing = (b"Transfer-Encoding: chunked\r\n" if te is not None
+                   else b"Content-Length: " + self._cl + CRLF if self._cl is not None else b"")
+        return b"".join((b"X-Forwarded-For: ", xff + b", " + self.ip if xff else self.ip, CRLF,
+                         self.server.proto_header, framing, CRLF))
 
     def on_body(self, data: bytes) -> None:
         self.reading.body(data)
