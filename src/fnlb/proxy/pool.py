@@ -28,6 +28,7 @@ class Pool:
         self.size = cfg.pool_size
         self.idle_timeout = cfg.pool_idle_timeout
         self.connect_timeout = cfg.connect_timeout or None
+        self.expose_wait = cfg.expose_wait_header
         self.idle: dict[str, deque[UpstreamProtocol]] = {}
         self._tasks: set[asyncio.Task] = set()
         self.closing = False

@@ -16,9 +16,8 @@ import asyncio
 from httptools import HttpParserError, HttpResponseParser
 
 from fnlb.proxy.flow import FlowControl
-from fnlb.proxy.wire import (CHUNK_END, CONNECTION_OPTIONS, CRLF, RESPONSE_SPECIAL, WAIT_HEADER, chunk, connection_names, drop_named,
-                             special_name,
-                             status_line, _STATUS_LINES)
+from fnlb.proxy.wire import (CHUNK_END, CONNECTION_OPTIONS, CRLF, HOP_BY_HOP, WAIT_HEADER, chunk, connection_names,
+                             drop_named, header_kind, status_line)
 
 # How the response body is written to the client.
 NO_BODY, RAW, CHUNKED = 0, 1, 2
@@ -26,21 +25,33 @@ NO_BODY, RAW, CHUNKED = 0, 1, 2
 # Timer phases (see Pool.sweep).
 WAITING, STREAMING = 1, 2
 
-# Response header name as sent -> its lower-case form if fnlb looks at it, else b"".
-_special: dict[bytes, bytes] = {}
+# Response headers fnlb looks at, by kind (0: passed on as is).
+CONTENT_LENGTH, CONNECTION, TRANSFER_ENCODING, WAIT, HOP = 1, 2, 3, 4, 5
+_KINDS = {**dict.fromkeys(HOP_BY_HOP, HOP), b"content-length": CONTENT_LENGTH, b"connection": CONNECTION,
+          b"transfer-encoding": TRANSFER_ENCODING, WAIT_HEADER: WAIT}
 
+# Response header name as sent -> its kind (see wire.header_kind).
+_kind: dict[bytes, int] = {}
 
-def _classify(name: bytes) -> bytes:
-    return special_name(_special, RESPONSE_SPECIAL, name)
+# Connection values that name no header, in the usual spellings (the rest are lowered first).
+_CONNECTION_PLAIN = frozenset({b"keep-alive", b"close", b"Keep-Alive", b"Close"})
+
+# Status -> status line, for the statuses whose responses have a body (not 1xx, 204, 304).
+_FRAMED: dict[int, bytes] = {}
 
 
 class UpstreamProtocol(asyncio.Protocol):
+    __slots__ = ("pool", "node", "transport", "flow", "parser", "expose_wait", "ex", "closed", "idle_since", "deadline",
+                 "phase", "rx_mark", "rx", "started", "done", "keep", "mode", "until_close", "out", "parts", "cl", "te",
+                 "conn", "interim")
+
     def __init__(self, pool, node: str):
         self.pool = pool
         self.node = node
         self.transport = None
         self.flow: FlowControl | None = None
         self.parser = HttpResponseParser(self)
+        self.expose_wait = pool.expose_wait     # --expose-wait-header
         self.ex = None              # the exchange this connection serves, None when idle
         self.closed = False
         self.idle_since = 0.0
@@ -165,40 +176,36 @@ class UpstreamProtocol(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         # one dictionary lookup by the name as sent (nodes send the same spellings every
         # time) tells whether it is a header to look at; only new spellings are lowered
-        special = _special.get(name)
-        if special is None:
-            special = _classify(name)
-        if special:
-            low = special
-            if low == WAIT_HEADER:
-                self.ex.wait = value.rstrip(b" \t")   # llhttp strips only leading whitespace
-                if not self.ex.server.expose_wait:
-                    return
-            elif low == b"content-length":
+        kind = _kind.get(name)
+        if kind is None:
+            kind = header_kind(_kind, _KINDS, name)
+        if kind:
+            if kind == CONTENT_LENGTH:
                 self.cl = value
-                return
-            elif low == b"transfer-encoding":
-                self.te = value
-                return
-            elif low == b"connection":
+            elif kind == CONNECTION:
                 self.conn = value
-                return
-            else:
-                return
+            elif kind == WAIT:
+                self.ex.wait = value.rstrip(b" \t")   # llhttp strips only leading whitespace
+                if self.expose_wait:
+                    self.parts += (name, b": ", value, CRLF)
+            elif kind == TRANSFER_ENCODING:
+                self.te = value
+            return      # other hop-by-hop headers
         self.parts += (name, b": ", value, CRLF)
 
     def on_headers_complete(self) -> None:
         ex = self.ex
         status = self.parser.get_status_code()
         parts = self.parts
+        cl = self.cl
+        te = self.te
         conn = self.conn
-        if conn is not None and conn.lower() not in CONNECTION_OPTIONS:
+        if conn is not None and conn not in _CONNECTION_PLAIN and conn.lower() not in CONNECTION_OPTIONS:
             names = connection_names(conn)
             if names:
                 parts = drop_named(parts, names)
-        cl = self.cl
-        if cl is not None and status >= 200 and status != 204 and status != 304 and ex.keep_alive \
-                and not ex.http10 and not ex.is_head:
+        line = _FRAMED.get(status)
+        if line is not None and cl is not None and ex.keep_alive and not ex.http10 and not ex.is_head:
             # the common case, in one join: a Content-Length response to an HTTP/1.1
             # keep-alive request (the general path below gives the same bytes)
             ex.status = status
@@ -206,10 +213,12 @@ class UpstreamProtocol(asyncio.Protocol):
             self.phase = STREAMING
             self.rx_mark = self.rx
             self.mode = RAW
-            self.out.append(b"".join((_STATUS_LINES.get(status) or status_line(status), *parts,
-                                      b"Content-Length: ", cl, b"\r\n\r\n")))
+            self.out.append(b"".join((line, *parts, b"Content-Length: ", cl, b"\r\n\r\n")))
             return
-        head = [_STATUS_LINES.get(status) or status_line(status), *parts]   # our own reason phrase: never pass odd bytes on
+        line = status_line(status)      # our own reason phrase: never pass odd bytes on
+        if status >= 200 and status != 204 and status != 304:
+            _FRAMED[status] = line
+        head = [line, *parts]
         if status < 200:
             if status == 101:
                 raise HttpParserError("node switched protocols, which was never asked for")
@@ -223,8 +232,8 @@ class UpstreamProtocol(asyncio.Protocol):
         self.phase = STREAMING
         self.rx_mark = self.rx
         if ex.is_head or status == 204 or status == 304:
-            if self.cl is not None and status != 204:
-                head += (b"Content-Length: ", self.cl, CRLF)
+            if cl is not None and status != 204:
+                head += (b"Content-Length: ", cl, CRLF)
             self.mode = NO_BODY
             if ex.is_head:
                 # httptools cannot be told that a HEAD response has no body: end the
@@ -232,11 +241,11 @@ class UpstreamProtocol(asyncio.Protocol):
                 self.done = True
                 self.keep = self.parser.should_keep_alive()
                 self.parser = HttpResponseParser(self)
-        elif self.cl is not None:
-            head += (b"Content-Length: ", self.cl, CRLF)
+        elif cl is not None:
+            head += (b"Content-Length: ", cl, CRLF)
             self.mode = RAW
         else:
-            self.until_close = self.te is None or not self.te.rstrip().lower().endswith(b"chunked")
+            self.until_close = te is None or not te.rstrip().lower().endswith(b"chunked")
             if ex.http10:
                 self.mode = RAW
                 ex.keep_alive = False

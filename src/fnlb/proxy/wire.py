@@ -36,7 +36,16 @@ def special_name(cache: dict[bytes, bytes], special: frozenset[bytes], name: byt
     under the spelling as sent: peers send the same spellings every time, so the hot path
     is one dictionary lookup (``cache.get(name)``) and this is called for new ones only."""
     low = name.lower()
-    kind = low if low in special else b""
+    return remember_kind(cache, name, low if low in special else b"")
+
+
+def header_kind(cache: dict[bytes, int], kinds: dict[bytes, int], name: bytes) -> int:
+    """``kinds[name.lower()]``, 0 for a header not in ``kinds``; remembered in ``cache`` like
+    ``special_name`` (the hot path is ``cache.get(name)``)."""
+    return remember_kind(cache, name, kinds.get(name.lower(), 0))
+
+
+def remember_kind(cache: dict, name: bytes, kind):
     if len(name) <= NAME_CACHE_LEN:
         if len(cache) >= NAME_CACHE_MAX:
             cache.clear()
