@@ -31,6 +31,7 @@ from fnlb.proxy.upstream import NO_BODY, WAITING
 from fnlb.proxy.wire import CHUNK_END, CONTINUE_100, chunk, error_response
 
 REPLAY_LIMIT = 64 * 1024
+_NO_BODY = ()       # the replay buffer of a request without a body (never appended to)
 
 log = logging.getLogger("fnlb.proxy")
 access_log = logging.getLogger("fnlb.access")
@@ -54,14 +55,13 @@ class Exchange:
         self.http10 = http10
         self.is_head = method == b"HEAD"
         self.expect = expect
-        self.buf = []               # body bytes as sent upstream, kept for a replay
+        self.buf = [] if body else _NO_BODY     # body bytes as sent upstream, kept for a replay
         self.buffered = 0
         self.body_done = not body
         self.up = None
         self.node = None
         self.open = False           # started on a node, its report not made yet
         self.tried = None
-        self.retries = self.server.retries
         self.reused = False
         self.t0 = 0.0
         self.status = 0
@@ -298,6 +298,7 @@ class Exchange:
         tried = self.tried
         if tried is None:
             tried = self.tried = []
+            self.retries = self.server.retries
         tried.append(node)
         nxt = None
         if self.retries > 0:

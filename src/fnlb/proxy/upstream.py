@@ -159,7 +159,7 @@ class UpstreamProtocol(asyncio.Protocol):
             ex.upstream_broken(self, f"invalid response from node: {exc}")
             return
         if out:
-            ex.client.transport.write(b"".join(out))
+            ex.client.transport.writelines(out)
         self.out = None
         if self.done and self.ex is ex:
             ex.response_done(self)
