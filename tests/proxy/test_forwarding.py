@@ -246,3 +246,17 @@ def test_content_length_zero_is_forwarded(fresh):
     with Conn(proxy.port) as c:
         assert c.request("POST", "/r/empty", body=b"").status == 200
     assert node.requests[0].header("content-length") == "0"
+
+
+def test_repeated_targets_are_forwarded_and_routed_alike(fresh):
+    # the second request of each target takes the remembered-target path (client.py _keys)
+    node, proxy = fresh
+    with Conn(proxy.port) as c:
+        for _ in range(3):
+            for target in ("/r/app/hello", "/r/app/hello?x=1", "/r/app/hello?"):
+                assert c.request("GET", target).status == 200
+            resp = c.request("GET", "/1/lb/nodes")      # management path on the traffic listener
+            assert resp.status == 404 and b"management endpoint /1/lb/nodes" in resp.body
+    heads = [r.head for r in node.requests]
+    assert len(heads) == 9 and heads[0:3] == heads[3:6] == heads[6:9]
+    assert [r.target for r in node.requests[:3]] == ["/r/app/hello", "/r/app/hello?x=1", "/r/app/hello?"]
