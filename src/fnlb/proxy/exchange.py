@@ -240,7 +240,16 @@ class Exchange:
             self.open = False
             now = _monotonic()
             server.dispatcher.request_done(self.node, self.key, self.status, now - self.t0, self.wait, now)
-        self._finish()
+        # _finish, inline
+        if self.over:
+            return
+        self.over = True
+        client = self.client
+        if client.flow.paused_by:
+            client.flow.resume_reading(BUFFERED)
+        if server.access_log:
+            self._log()
+        client.exchange_done(self)
 
     def upstream_lost(self, up) -> None:
         """The node connection closed while this exchange owned it."""
