@@ -42,6 +42,8 @@ FLAGS = [
     Flag("flash", None, "flash crowd rate on one function, in nodes' worth of capacity (default: the "
          "scenario's)", number(0.0), "X"),
     Flag("detect", None, "delay before balancers see a node change (default 3s)", duration, "DURATION"),
+    Flag("warmup", None, "share of the run over which the rate ramps up from 0 (default 0.1; 0: full rate "
+         "from the first request on empty nodes, like bench/placement)", number(0.0), "X"),
     Flag("seed", 1, "seed of the workload and of the policies' random choices", integer(0), "N"),
     Flag("plots", "", "write PNG plots into this directory (needs matplotlib: pip install 'fnlb[sim]')",
          str, "DIR"),
@@ -61,7 +63,7 @@ FLAGS = [
 def _scenario(cfg, name: str):
     return SCENARIOS[name].with_overrides(
         nodes=cfg.nodes, balancers=cfg.balancers, functions=cfg.functions, requests=cfg.requests,
-        load=cfg.load, zipf=cfg.zipf, flash=cfg.flash, detect=cfg.detect)
+        load=cfg.load, zipf=cfg.zipf, flash=cfg.flash, detect=cfg.detect, warmup=cfg.warmup)
 
 
 def run(cfg, args) -> int:
