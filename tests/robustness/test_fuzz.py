@@ -3,8 +3,9 @@
 Data path: requests assembled from valid and hostile parts (methods, targets, versions,
 header names and values with control and non-ASCII bytes, framing headers, bare LF line
 endings, bodies) go over a raw socket. Whatever comes, fnlb answers within its timeouts
-with 200 or a 4xx JSON error, a 4xx closes the connection and nothing of that request
-reaches the node, and the process stays up and serves a normal request after every example.
+with 200 or a 4xx JSON error, a 4xx closes the connection (except a 404 for a
+well-formed request read whole, which is a finished exchange like any other) and nothing of
+that request reaches the node, and the process stays up and serves a normal request after every example.
 
 Management API: arbitrary JSON and bytes as PUT/DELETE bodies, arbitrary route keys and
 since= values, arbitrary methods: never a 5xx, every error is JSON {"msg"}.
@@ -125,7 +126,9 @@ def test_fuzzed_requests(pair, data):
         assert resp.status in ALLOWED, (resp.status, data)
         if resp.status >= 400:
             assert json.loads(resp.body or b"{}").get("msg") or data.startswith(b"HEAD "), (resp.status, data)
-            assert closed, data
+            # a 404 answers a well-formed request that was read whole (a management path on
+            # the traffic listener): the connection may stay open, as HAProxy's and nginx's do
+            assert closed or resp.status == 404, (resp.status, data)
             if resp.status not in (404, 408, 413, 417):
                 # refused while reading the head: nothing of it reached the node
                 assert node.requests == [], (resp.status, data, node.requests)
