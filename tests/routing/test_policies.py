@@ -146,15 +146,15 @@ def test_bounded_spills_along_the_keys_own_order():
 
 # -- default: sticky spill ----------------------------------------------------------------
 
-def test_default_stays_on_primary_below_spill_wait():
-    p, ns = policy("default"), NodeSet(NODES)
+def test_sticky_stays_on_primary_below_spill_wait():
+    p, ns = policy("sticky"), NodeSet(NODES)
     load_wait(p, ns.primary(KEY), KEY, 0.2)
     assert picks(p, ns, n=2000) == Counter({ns.primary(KEY): 2000})
 
 
 @pytest.mark.parametrize("wait,keep", [(0.625, 0.55), (1.0, 0.1), (5.0, 0.1)])
-def test_default_spill_is_proportional_to_wait(wait, keep):
-    p, ns = policy("default"), NodeSet(NODES)  # spill_wait 0.25, spill_wait_max 1.0, keep 0.1
+def test_sticky_spill_is_proportional_to_wait(wait, keep):
+    p, ns = policy("sticky"), NodeSet(NODES)  # spill_wait 0.25, spill_wait_max 1.0, keep 0.1
     primary = ns.primary(KEY)
     load_wait(p, primary, KEY, wait)
     assert p.waits.get(primary, KEY, 0.0) == pytest.approx(wait, rel=0.1)
@@ -165,8 +165,8 @@ def test_default_spill_is_proportional_to_wait(wait, keep):
     assert spilled.most_common(1)[0][0] == ns.spill_order(KEY)[1]
 
 
-def test_default_spill_of_one_node_spreads_over_its_keys_orders():
-    p, ns = policy("default"), NodeSet([f"10.0.0.1:{8000 + i}" for i in range(10)])
+def test_sticky_spill_of_one_node_spreads_over_its_keys_orders():
+    p, ns = policy("sticky"), NodeSet([f"10.0.0.1:{8000 + i}" for i in range(10)])
     home = ns.nodes[4]
     keys = [k for k in (f"/r/a/{i}" for i in range(3000)) if ns.primary(k) == home][:90]
     for k in keys:
@@ -181,8 +181,8 @@ def test_default_spill_of_one_node_spreads_over_its_keys_orders():
     assert max(spill.values()) < 2.5 * sum(spill.values()) / 9
 
 
-def test_default_first_sample_cold_start_does_not_spill():
-    p, ns = policy("default"), NodeSet(NODES)
+def test_sticky_first_sample_cold_start_does_not_spill():
+    p, ns = policy("sticky"), NodeSet(NODES)
     primary = ns.primary(KEY)
     p.started(primary, KEY, 0.0)
     p.finished(primary, KEY, 0.0, 2.5, 2.6, 200)  # first call: a 2.5 s cold start
@@ -190,9 +190,9 @@ def test_default_first_sample_cold_start_does_not_spill():
     assert picks(p, ns, n=1000, now=0.1) == Counter({primary: 1000})
 
 
-def test_default_burst_of_cold_starts_on_a_spill_node_does_not_cascade():
+def test_sticky_burst_of_cold_starts_on_a_spill_node_does_not_cascade():
     """A burst lands on the key's second node, where every call cold-starts (2.5 s)."""
-    p, ns = policy("default"), NodeSet(NODES)
+    p, ns = policy("sticky"), NodeSet(NODES)
     second = ns.spill_order(KEY)[1]
     for _ in range(20):
         p.started(second, KEY, 0.0)
@@ -206,8 +206,8 @@ def test_default_burst_of_cold_starts_on_a_spill_node_does_not_cascade():
     assert p.waits.get(second, KEY, 3.1) == pytest.approx(0.1 * 2.5 + 0.9 * 0.25)
 
 
-def test_default_real_overload_spills_after_a_few_samples():
-    p, ns = policy("default"), NodeSet(NODES)
+def test_sticky_real_overload_spills_after_a_few_samples():
+    p, ns = policy("sticky"), NodeSet(NODES)
     primary = ns.primary(KEY)
     p.started(primary, KEY, 0.0)
     p.finished(primary, KEY, 0.0, 3.0, 3.0, 200)  # capped: could be a cold start
@@ -218,8 +218,8 @@ def test_default_real_overload_spills_after_a_few_samples():
     assert picks(p, ns, n=1000, now=0.2)[primary] < 200
 
 
-def test_default_stale_wait_stops_repelling_within_5_seconds():
-    p, ns = policy("default"), NodeSet(NODES)
+def test_sticky_stale_wait_stops_repelling_within_5_seconds():
+    p, ns = policy("sticky"), NodeSet(NODES)
     primary = ns.primary(KEY)
     p.observe_wait(primary, KEY, 0.1, 0.0)
     for i in range(30):
@@ -228,8 +228,8 @@ def test_default_stale_wait_stops_repelling_within_5_seconds():
     assert picks(p, ns, n=1000, now=0.3 + 5.0) == Counter({primary: 1000})
 
 
-def test_default_in_flight_bound_spills_a_burst():
-    p, ns = policy("default", load_factor=1.5, load_floor=8), NodeSet(NODES)
+def test_sticky_in_flight_bound_spills_a_burst():
+    p, ns = policy("sticky", load_factor=1.5, load_floor=8), NodeSet(NODES)
     primary = ns.primary(KEY)
     chosen = []
     for _ in range(40):
@@ -242,8 +242,8 @@ def test_default_in_flight_bound_spills_a_burst():
     assert counts[ns.spill_order(KEY)[1]] >= 8  # the overflow goes to the key's next node first
 
 
-def test_default_floor_keeps_a_quiet_keys_concurrency_together():
-    p, ns = policy("default"), NodeSet(NODES)
+def test_sticky_floor_keeps_a_quiet_keys_concurrency_together():
+    p, ns = policy("sticky"), NodeSet(NODES)
     primary = ns.primary(KEY)
     for _ in range(p.params.load_floor):  # the default floor, whatever its value
         node = p.choose(KEY, ns, 0.0)
@@ -251,9 +251,9 @@ def test_default_floor_keeps_a_quiet_keys_concurrency_together():
         p.started(node, KEY, 0.0)
 
 
-def test_default_stays_home_when_no_node_is_clearly_faster():
+def test_sticky_stays_home_when_no_node_is_clearly_faster():
     """Spilling into nodes that are just as slow only adds cold starts (gain 4 by default)."""
-    p, ns = policy("default"), NodeSet(NODES)
+    p, ns = policy("sticky"), NodeSet(NODES)
     primary = ns.primary(KEY)
     load_wait(p, primary, KEY, 3.0)
     for node in NODES:
@@ -269,8 +269,8 @@ def test_default_stays_home_when_no_node_is_clearly_faster():
     assert got[primary] == pytest.approx(200, abs=60)  # spill_keep of the traffic stays
 
 
-def test_default_judges_a_node_new_to_the_key_by_its_overall_wait():
-    p, ns = policy("default"), NodeSet(NODES)
+def test_sticky_judges_a_node_new_to_the_key_by_its_overall_wait():
+    p, ns = policy("sticky"), NodeSet(NODES)
     order = ns.spill_order(KEY)
     load_wait(p, order[0], KEY, 3.0)
     p.node_waits.add(order[1], "", 2.0, 0.0)  # busy with other keys: a bad place to go
@@ -279,16 +279,16 @@ def test_default_judges_a_node_new_to_the_key_by_its_overall_wait():
     assert got.most_common(1)[0][0] == order[2]
 
 
-def test_default_node_wait_is_fed_by_every_sample():
-    p, ns = policy("default"), NodeSet(NODES)
+def test_sticky_node_wait_is_fed_by_every_sample():
+    p, ns = policy("sticky"), NodeSet(NODES)
     p.started(NODES[1], "/a", 0.0)
     p.finished(NODES[1], "/a", 0.5, 2.0, 2.1, 200)
     assert p.node_waits.get(NODES[1], "", 0.5) == 2.0  # raw, even if the pair's sample is capped
     assert p.waits.get(NODES[1], "/a", 0.5) == 0.25
 
 
-def test_default_full_primary_goes_to_the_next_node_with_room():
-    p, ns = policy("default", load_floor=1, load_factor=1.0), NodeSet(NODES)
+def test_sticky_full_primary_goes_to_the_next_node_with_room():
+    p, ns = policy("sticky", load_floor=1, load_factor=1.0), NodeSet(NODES)
     order = ns.spill_order(KEY)
     for _ in range(5):
         p.started(order[0], "/x", 0.0)  # limit max(1, 6 / 5): the primary is full
@@ -298,9 +298,9 @@ def test_default_full_primary_goes_to_the_next_node_with_room():
     assert picks(p, ns, n=200) == Counter({order[2]: 200})
 
 
-def test_default_is_deterministic_for_a_seed():
+def test_sticky_is_deterministic_for_a_seed():
     def run(seed):
-        p, ns = policy("default", seed=seed), NodeSet(NODES)
+        p, ns = policy("sticky", seed=seed), NodeSet(NODES)
         load_wait(p, ns.primary(KEY), KEY, 0.8)
         return [p.choose(KEY, ns, 0.0) for _ in range(200)]
     assert run(3) == run(3)
@@ -326,7 +326,7 @@ def _home_of(ns, node, skip=()):
 def _busy_home(**params):
     """Home holds 5 in flight, every other node 4: past the bound (1.0 x 22/5 = 4.4) but
     below hot_factor 2 times it (8.8). KEY ran 3 at once at home and 2 are still running."""
-    p, ns = policy("default", load_floor=1, load_factor=1.0, hot_factor=2.0, **params), NodeSet(NODES)
+    p, ns = policy("sticky", load_floor=1, load_factor=1.0, hot_factor=2.0, **params), NodeSet(NODES)
     home = ns.primary(KEY)
     _fill(p, home, KEY, 3)
     _drain(p, home, KEY, 1)
@@ -337,7 +337,7 @@ def _busy_home(**params):
     return p, ns, home
 
 
-def test_default_reuses_an_idle_hot_container_on_a_full_home():
+def test_sticky_reuses_an_idle_hot_container_on_a_full_home():
     """A key with an idle hot container on its full home stays (no cold start elsewhere);
     a key of the same home that would need a new container there spills."""
     p, ns, home = _busy_home()
@@ -345,29 +345,29 @@ def test_default_reuses_an_idle_hot_container_on_a_full_home():
     assert p.choose(_home_of(ns, home), ns, 0.5) == ns.spill_order(_home_of(ns, home))[1]
 
 
-def test_default_hot_window_0_turns_hot_reuse_off():
+def test_sticky_hot_window_0_turns_hot_reuse_off():
     p, ns, home = _busy_home(hot_window=0.0)
     assert p.choose(KEY, ns, 0.5) == ns.spill_order(KEY)[1]
 
 
-def test_default_hot_containers_lapse_after_the_window():
+def test_sticky_hot_containers_lapse_after_the_window():
     p, ns, home = _busy_home(hot_window=5.0)
     assert p.choose(KEY, ns, 4.9) == home
     assert p.choose(KEY, ns, 5.1) != home
 
 
-def test_default_hard_bound_caps_hot_reuse():
-    p, ns = policy("default", load_floor=1, load_factor=1.0, hot_factor=1.25), NodeSet(NODES)
+def test_sticky_hard_bound_caps_hot_reuse():
+    p, ns = policy("sticky", load_floor=1, load_factor=1.0, hot_factor=1.25), NodeSet(NODES)
     home = ns.primary(KEY)
     _fill(p, home, KEY, 10)
     _drain(p, home, KEY, 1)  # an idle container, but home holds 9 (hard: 1.25 * 10 / 5 = 2.5)
     assert p.choose(KEY, ns, 0.5) == ns.spill_order(KEY)[1]
 
 
-def test_default_spilled_key_keeps_its_hot_containers():
+def test_sticky_spilled_key_keeps_its_hot_containers():
     """Hysteresis: a key that spilled keeps using the containers it started on its spill
     node while they are hot, even once home has room again; then it goes home."""
-    p, ns = policy("default", load_floor=1, load_factor=1.5), NodeSet(NODES)
+    p, ns = policy("sticky", load_floor=1, load_factor=1.5), NodeSet(NODES)
     order = ns.spill_order(KEY)
     home, second = order[0], order[1]
     _fill(p, home, "/other", 4)                 # home full: 4 of 4 in flight
@@ -381,8 +381,8 @@ def test_default_spilled_key_keeps_its_hot_containers():
     assert p.choose(KEY, ns, p.params.hot_window + 1.0) == home
 
 
-def test_default_new_container_goes_home_when_home_has_room():
-    p, ns = policy("default", load_floor=1, load_factor=1.5), NodeSet(NODES)
+def test_sticky_new_container_goes_home_when_home_has_room():
+    p, ns = policy("sticky", load_floor=1, load_factor=1.5), NodeSet(NODES)
     home = ns.primary(KEY)
     _fill(p, home, KEY, 3)       # all of KEY's containers at home are busy
     for node in NODES:
@@ -391,15 +391,15 @@ def test_default_new_container_goes_home_when_home_has_room():
     assert p.choose(KEY, ns, 0.0) == home
 
 
-def test_default_failed_node_forgets_its_hot_containers():
-    p, ns = policy("default"), NodeSet(NODES)
+def test_sticky_failed_node_forgets_its_hot_containers():
+    p, ns = policy("sticky"), NodeSet(NODES)
     p.started(NODES[2], KEY, 0.0)
     p.finished(NODES[2], KEY, 0.0, None, 0.0, 502)
     assert NODES[2] not in p.hot[KEY]
 
 
-def test_default_hot_table_is_bounded():
-    p, ns = policy("default", wait_table_size=64, hot_window=5.0), NodeSet(NODES)
+def test_sticky_hot_table_is_bounded():
+    p, ns = policy("sticky", wait_table_size=64, hot_window=5.0), NodeSet(NODES)
     for i in range(1000):
         key = f"/r/k/{i}"
         node = p.choose(key, ns, i * 0.1)
@@ -408,10 +408,10 @@ def test_default_hot_table_is_bounded():
         assert len(p.hot) <= 64
 
 
-def test_default_light_key_reuses_its_idle_container_on_a_busy_home():
+def test_sticky_light_key_reuses_its_idle_container_on_a_busy_home():
     """A key with nothing in flight at home and a container there stays up to 1.5x the
     reuse bound; a key with calls in flight there (more than one container) does not."""
-    p, ns = policy("default", load_floor=1, load_factor=1.0, hot_factor=1.0), NodeSet(NODES)
+    p, ns = policy("sticky", load_floor=1, load_factor=1.0, hot_factor=1.0), NodeSet(NODES)
     home = ns.primary(KEY)
     other = _home_of(ns, home)
     _fill(p, home, KEY, 1)

@@ -7,7 +7,7 @@ agree on them.
 from fnlb.cli.flags import Flag, boolean, choice, duration, integer, number
 from fnlb.routing.policy import Params
 
-POLICIES = ("default", "seed", "consistent", "round-robin", "least-loaded", "bounded")
+POLICIES = ("default", "sticky", "seed", "consistent", "round-robin", "least-loaded", "bounded")
 _D = Params()
 
 FLAGS = [
@@ -21,26 +21,34 @@ FLAGS = [
          duration, "DURATION"),
     Flag("wait-fade", _D.wait_fade, "then fades linearly to nothing over this long (stale waits stop repelling)",
          duration, "DURATION"),
-    Flag("spill-wait", _D.spill_wait, "default policy: a function waiting up to this long stays on its node",
+    Flag("warm-window", _D.warm_window,
+         "default policy: how long an idle container is counted on after its last call (the nodes' idle "
+         "timeout, or a little below)", duration, "DURATION"),
+    Flag("warm-factor", _D.warm_factor,
+         "default policy: a node holding more containers than this multiple of the mean (plus one) gets no "
+         "new ones", number(0.5), "X"),
+    Flag("cold-wait", _D.cold_wait, "default policy: a reported wait this long or longer was a cold start",
          duration, "DURATION"),
+    Flag("spill-wait", _D.spill_wait, "default and sticky policies: a function whose wait on a node is above "
+         "this is sent elsewhere", duration, "DURATION"),
     Flag("spill-wait-max", _D.spill_wait_max,
-         "default policy: at this wait or more the node keeps only --spill-keep of the function's traffic",
+         "sticky policy: at this wait or more the node keeps only --spill-keep of the function's traffic",
          duration, "DURATION"),
-    Flag("spill-keep", _D.spill_keep, "default policy: share of traffic a slow node still gets (probes it)",
+    Flag("spill-keep", _D.spill_keep, "sticky policy: share of traffic a slow node still gets (probes it)",
          number(0.0, 1.0), "P"),
     Flag("spill-gain", _D.spill_gain,
-         "default policy: a slow node's traffic moves only to a node whose expected wait is this many "
+         "sticky policy: a slow node's traffic moves only to a node whose expected wait is this many "
          "times lower", number(1.0), "X"),
     Flag("load-factor", _D.load_factor,
-         "default policy: a node with more requests in flight than this multiple of the mean is skipped",
+         "sticky policy: a node with more requests in flight than this multiple of the mean is skipped",
          number(1.0), "X"),
-    Flag("load-floor", _D.load_floor, "default policy: a node with fewer requests in flight than this is never skipped for load "
-         "(set it near a node's concurrency)",
+    Flag("load-floor", _D.load_floor, "default and sticky policies: a node with fewer containers (default) or requests in flight "
+         "(sticky) than this is never skipped for load",
          integer(1), "N"),
     Flag("hot-window", _D.hot_window,
-         "default policy: a function's peak in-flight count on a node counts as its hot containers there this long "
+         "sticky policy: a function's peak in-flight count on a node counts as its hot containers there this long "
          "(near the nodes' idle timeout or below; 0 turns hot-container tracking off)", duration, "DURATION"),
     Flag("hot-factor", _D.hot_factor,
-         "default policy: a node still takes calls that find an idle hot container up to this multiple of "
+         "sticky policy: a node still takes calls that find an idle hot container up to this multiple of "
          "the --load-factor bound", number(1.0), "X"),
 ]

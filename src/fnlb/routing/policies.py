@@ -15,7 +15,11 @@ Each policy is a small subclass of ``Policy`` (see ``policy.py`` for the interfa
 * ``bounded``: consistent hashing with bounded loads (Mirrokni, Thorup, Zadimoghaddam
   2017; HAProxy's hash-balance-factor): walk the key's spill order and take the first
   node whose in-flight count + 1 is at most ``ceil(bounded_factor * (total + 1) / n)``.
-* ``default``: sticky spill (``sticky.py``), fnlb's own.
+* ``default``: warm first (``warm.py``), fnlb's own: each call goes where its function
+  has an idle container, new containers where they evict nothing.
+* ``sticky``: sticky spill (``sticky.py``), the default of earlier releases: keep a key
+  home until home is full or slow, spill along its own order. It does better than
+  ``default`` when several balancers each see only part of the traffic (docs/routing.md).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import random
 from fnlb.routing.nodeset import NodeSet
 from fnlb.routing.policy import Params, Policy
 from fnlb.routing.sticky import StickySpill
+from fnlb.routing.warm import WarmFirst
 
 # The reference's thresholds (seconds) and acceptance probabilities.
 SEED_LOW, SEED_HIGH = 0.5, 2.0
@@ -120,7 +125,8 @@ class Bounded(Policy):
 
 
 POLICIES: dict[str, type[Policy]] = {
-    "default": StickySpill,
+    "default": WarmFirst,
+    "sticky": StickySpill,
     "seed": Seed,
     "consistent": Consistent,
     "round-robin": RoundRobin,

@@ -41,14 +41,17 @@ class Params:
     wait_table_size: int = 100_000  # (node, key) averages kept, LRU-evicted
     wait_grace: float = 1.0         # seconds a wait average counts in full after its last sample
     wait_fade: float = 3.0          # then seconds over which it fades to nothing
-    spill_wait: float = 0.25        # default: a wait up to this keeps the key on the node
-    spill_wait_max: float = 1.0     # default: at this wait or more, keep only spill_keep of traffic
-    spill_keep: float = 0.1         # default: share of traffic a very slow node still gets (probes)
-    spill_gain: float = 4.0         # default: spill only to a node expected this many times faster
-    load_factor: float = 1.25       # default: in-flight bound as a multiple of the mean ...
-    load_floor: int = 4             # ... but never below this many requests in flight per node
-    hot_window: float = 20.0        # default: a key's recent peak in flight on a node counts as its hot containers this long (0: off)
-    hot_factor: float = 1.35        # default: a node takes calls that reuse idle hot containers up to this multiple of the bound
+    spill_wait: float = 0.25        # default, sticky: a wait up to this keeps the key on the node
+    spill_wait_max: float = 1.0     # sticky: at this wait or more, keep only spill_keep of traffic
+    spill_keep: float = 0.1         # sticky: share of traffic a very slow node still gets (probes)
+    spill_gain: float = 4.0         # sticky: spill only to a node expected this many times faster
+    warm_window: float = 10.0       # default: an idle container is counted on this long (the nodes' idle timeout)
+    warm_factor: float = 1.0        # default: a node takes new containers up to this multiple of the mean (+1)
+    cold_wait: float = 0.2          # default: a reported wait this long or longer was a cold start
+    load_floor: int = 4             # default, sticky: never skip a node for load below this many (containers / in flight)
+    load_factor: float = 1.25       # sticky: in-flight bound as a multiple of the mean
+    hot_window: float = 20.0        # sticky: a key's recent peak in flight on a node counts as its hot containers this long (0: off)
+    hot_factor: float = 1.35        # sticky: a node takes calls that reuse idle hot containers up to this multiple of the bound
 
     @classmethod
     def from_cfg(cls, cfg) -> "Params":

@@ -1,4 +1,4 @@
-"""The default policy, *sticky spill*: keep each key on few nodes, spill only what hurts.
+"""The ``sticky`` policy (the default of earlier releases), *sticky spill*: keep each key on few nodes, spill only what hurts.
 
 Theory of operation
 -------------------
@@ -84,7 +84,7 @@ _INF = float("inf")
 
 
 class StickySpill(Policy):
-    name = "default"
+    name = "sticky"
 
     def __init__(self, params: Params | None = None, rng: random.Random | None = None):
         super().__init__(params, rng)

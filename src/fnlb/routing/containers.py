@@ -1,0 +1,184 @@
+"""The container estimate: each function's warm containers per node, as this balancer sees them.
+
+Theory of operation
+-------------------
+An Fn-style node runs each call in a container of its function; when the call ends the
+container stays idle (warm) for the node's idle timeout, is reused by the next call of the
+same function (the most recently used first), and is then reaped. A call that finds no
+idle container of its function pays a cold start, and on a full node it also evicts
+another function's idle container. Nodes do not report their containers, but a balancer
+sees every call it sends, so it can replay the node's bookkeeping:
+
+* a call sent to (node, key) *takes* an idle container of the key there if the estimate
+  has one (the most recent, as the node does), else it counts as a *new* container;
+* when the call ends its container becomes idle at that instant (unless the node failed
+  before answering: then its containers are presumed gone);
+* an idle container is forgotten ``idle_timeout`` seconds after it became idle.
+
+The estimate corrects itself call by call: a call that expected an idle container but
+paid a cold start (the node had evicted or reaped it) still leaves one container behind
+when it ends, exactly as the node does; so does a call that expected to start a
+container but found one another balancer had left. Containers are counted per node too
+(``per_node``, busy and idle), which is what the policy uses to judge whether a node has
+room for one more without evicting.
+
+Expiry needs no timer: idle containers become idle in time order, so one FIFO of
+(time, pool) pairs, popped while its head is older than ``idle_timeout``, finds every
+lapsed container in amortised O(1) (``sweep``). Memory is bounded: beyond ``capacity``
+idle containers the oldest are forgotten early, as if they had lapsed.
+
+Pure: no sockets, no clock (``now`` is passed in), no randomness.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+
+class Pool:
+    """One key's containers on one node: ``busy`` calls in flight, idle-since times oldest first."""
+
+    __slots__ = ("node", "busy", "idle")
+
+    def __init__(self, node: str):
+        self.node = node
+        self.busy = 0
+        self.idle: deque[float] = deque()
+
+    @property
+    def containers(self) -> int:
+        return self.busy + len(self.idle)
+
+
+class Containers:
+    __slots__ = ("idle_timeout", "capacity", "pools", "per_node", "total", "_lapse", "_idle_count")
+
+    def __init__(self, idle_timeout: float, capacity: int = 100_000):
+        self.idle_timeout = idle_timeout
+        self.capacity = max(1, capacity)
+        self.pools: dict[str, dict[str, Pool]] = {}  # key -> {node: Pool}, nodes in first-use order
+        self.per_node: dict[str, int] = {}           # node -> containers (busy + idle) of all keys
+        self.total = 0
+        self._lapse: deque[tuple[float, str, Pool]] = deque()  # (idle since, key, pool), time order
+        self._idle_count = 0
+
+    # -- reading ------------------------------------------------------------------------
+
+    def of(self, key: str) -> dict[str, Pool] | None:
+        """The key's pools by node (None when it has no container anywhere). Do not mutate."""
+        return self.pools.get(key)
+
+    def on(self, node: str) -> int:
+        return self.per_node.get(node, 0)
+
+    def warm(self, key: str) -> dict[str, int]:
+        """{node: containers} of the key (busy and idle)."""
+        mine = self.pools.get(key)
+        return {node: p.containers for node, p in mine.items()} if mine else {}
+
+    def oldest_idle(self, nodes, scan: int = 512) -> dict[str, float]:
+        """{node: idle-since of its least recently used idle container} for those of
+        ``nodes`` found among the ``scan`` oldest idle entries (what a full node evicts)."""
+        want, found = set(nodes), {}
+        for i, (since, _key, pool) in enumerate(self._lapse):
+            if i >= scan or len(found) == len(want):
+                break
+            node = pool.node
+            if node in want and node not in found and pool.idle and pool.idle[0] <= since:
+                found[node] = pool.idle[0]
+        return found
+
+    # -- the policy's calls ---------------------------------------------------------------
+
+    def take(self, node: str, key: str, now: float) -> float | None:
+        """A call of ``key`` is sent to ``node``: the idle-since time of the container it
+        reuses, or None when it starts a new one."""
+        self.sweep(now)
+        mine = self.pools.get(key)
+        if mine is None:
+            mine = self.pools[key] = {}
+        pool = mine.get(node)
+        if pool is None:
+            pool = mine[node] = Pool(node)
+        pool.busy += 1
+        if pool.idle:
+            self._idle_count -= 1
+            return pool.idle.pop()  # the most recently used, as the node picks it
+        self.per_node[node] = self.per_node.get(node, 0) + 1
+        self.total += 1
+        return None
+
+    def release(self, node: str, key: str, now: float, alive: bool = True) -> None:
+        """A call of ``key`` on ``node`` ended; ``alive`` False: the node failed, its container is gone."""
+        mine = self.pools.get(key)
+        pool = mine.get(node) if mine else None
+        if pool is None or not pool.busy:
+            return  # not sent by us (or already ended): nothing to undo
+        pool.busy -= 1
+        if alive:
+            pool.idle.append(now)
+            self._lapse.append((now, key, pool))
+            self._idle_count += 1
+            if self._idle_count > self.capacity:
+                self._forget(self._lapse.popleft())
+        else:
+            self._drop(node, 1)
+            if not pool.containers:
+                self._remove(key, mine, node)
+
+    def sweep(self, now: float) -> None:
+        """Forget the containers idle for ``idle_timeout`` or longer."""
+        lapse = self._lapse
+        horizon = now - self.idle_timeout
+        while lapse and lapse[0][0] <= horizon:
+            self._forget(lapse.popleft())
+
+    def evicted(self, node: str, since: float) -> None:
+        """The node no longer had a container idle since ``since``: a node evicts the least
+        recently used idle container first, so every container of any key idle on it since
+        then or earlier is gone too."""
+        for key, mine in list(self.pools.items()):
+            pool = mine.get(node)
+            if pool is None:
+                continue
+            idle, n = pool.idle, 0
+            while idle and idle[0] <= since:
+                idle.popleft()
+                n += 1
+            if n:
+                self._idle_count -= n
+                self._drop(node, n)
+                if not pool.containers:
+                    self._remove(key, mine, node)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _forget(self, item: tuple[float, str, Pool]) -> None:
+        # Every idle entry of the pool at or before ``since`` lapses with it (a pool's
+        # entries are in time order); the entry itself may have been reused already.
+        since, key, pool = item
+        idle = pool.idle
+        n = 0
+        while idle and idle[0] <= since:
+            idle.popleft()
+            n += 1
+        if n:
+            self._idle_count -= n
+            self._drop(pool.node, n)
+        if not pool.busy and not idle:
+            mine = self.pools.get(key)
+            if mine is not None and mine.get(pool.node) is pool:
+                self._remove(key, mine, pool.node)
+
+    def _drop(self, node: str, n: int) -> None:
+        left = self.per_node.get(node, 0) - n
+        if left > 0:
+            self.per_node[node] = left
+        else:
+            self.per_node.pop(node, None)
+        self.total -= n
+
+    def _remove(self, key: str, mine: dict[str, Pool], node: str) -> None:
+        del mine[node]
+        if not mine:
+            del self.pools[key]

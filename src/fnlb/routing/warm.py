@@ -1,0 +1,202 @@
+"""The default policy, *warm first*: send each call where its function has an idle container.
+
+Theory of operation
+-------------------
+A cold start is the most expensive thing a balancer can cause: a call that reaches a node
+with no idle container of its function starts one (hundreds of milliseconds), and on a
+full node evicts another function's idle container, whose next call cold-starts in turn.
+One node holding every slot of the cluster (the *pooled floor*) cold-starts a call only
+when every container of its function is busy; a balancer gets close to that floor by
+treating the cluster's containers as one pool. The policy keeps an estimate of each
+function's containers per node (``containers.py``: it replays the node's bookkeeping from
+the calls it sends) and, for each call of key K:
+
+1. **Reuse**: the first node of K's spill order (home first, ``NodeSet.spill_order``:
+   identical on every balancer) where K has an idle container and K's wait is not high.
+   Starting there costs nothing, however busy the node is with other functions' calls: the
+   container already holds its slot. Preferring the earliest node of the order keeps K's
+   busy containers together and lets its idle ones at the end of the order lapse.
+2. **Grow**: no idle container anywhere, so the call starts a container (or, on a node
+   that queues first, waits for one of K's busy containers there). It goes to the first
+   node of K's order that already holds containers of K, else to the first node of the
+   order, that has *room*: fewer containers than ``max(load_floor, load_factor * (C + 1)
+   / n)``, where C counts the containers of all keys on all n nodes (bounded loads,
+   applied to containers instead of requests), and where K's wait is not high. Keeping
+   every node's containers near the mean leaves each node free slots, so a new container
+   evicts nothing, in a cluster whose working set fits.
+3. **Otherwise** (every node is full or slow): the least-filled node.
+
+"K's wait is high" means its time-aged average (``waits.py``) on that node is above
+``spill_wait``; for a node new to K, the node's average over all its keys. A node becomes
+slow when calls queue on it (all its slots busy), and stops repelling within
+``wait_grace + wait_fade`` (4 s) of its last sample, so it gets traffic again. A call sent
+to start a container pays the cold start by design, so its sample is capped at
+``spill_wait`` (a burst of new containers does not make the node look overloaded).
+
+With no load every call of K finds its idle container at home (or starts one there, home
+having room): a function stays where it is hot. The policy draws no random numbers, so
+every balancer with the same inputs decides alike. With several balancers each sees only
+its own calls; a node's containers left by another balancer are found warm by chance and
+then counted (``containers.py``), and all balancers grow K along the same order, so they
+share K's containers on its first nodes.
+
+Cost per call: one sweep of lapsed containers (amortised O(1)), one dict lookup of K's
+pools, one wait lookup; the spill order is walked only when home has no idle container.
+"""
+
+from __future__ import annotations
+
+import random
+
+from fnlb.routing.containers import Containers, Pool
+from fnlb.routing.nodeset import NodeSet
+from fnlb.routing.policy import Params, Policy
+from fnlb.routing.waits import WaitTable
+
+NODE_TABLE_SIZE = 4096  # nodes whose overall wait average is kept
+SLACK = 1.0             # containers a node may hold above the bound (small counts are not split)
+VICTIM_AGE = 5.0        # seconds: a node whose oldest idle container is older evicts nothing of value
+QUEUED_MIN = 0.002      # seconds: a call sent to start a container that waited longer (below
+                        # --cold-wait) waited for a busy container instead
+
+
+class WarmFirst(Policy):
+    name = "default"
+
+    def __init__(self, params: Params | None = None, rng: random.Random | None = None):
+        super().__init__(params, rng)
+        p = self.params
+        self.containers = Containers(p.warm_window, p.wait_table_size)
+        self._floor, self._factor = p.load_floor, p.warm_factor
+        self._slow, self._cold = p.spill_wait, p.cold_wait
+        # Each node's wait over all its keys: the estimate for a key new to it.
+        self.node_waits = WaitTable(NODE_TABLE_SIZE, p.wait_grace, p.wait_fade)
+        # (node, key) -> (idle-since times of the containers its calls in flight reuse,
+        #                [calls in flight sent to start a container])
+        self._sent: dict[tuple[str, str], tuple[list[float], list[int]]] = {}
+
+    # -- deciding -------------------------------------------------------------------------
+
+    def choose(self, key: str, nodes: NodeSet, now: float) -> str:
+        self.containers.sweep(now)
+        mine = self.containers.pools.get(key)
+        limit = self._limit(len(nodes.nodes))
+        primary = nodes.primaries.get(key) or nodes.primary(key)
+        if mine is not None:
+            home = mine.get(primary)
+            if home is not None and home.idle and self.containers.per_node.get(primary, 0) <= limit \
+                    and not self._is_slow(primary, key, now):
+                return primary  # the common case: an idle container at home
+            node = self._reuse(key, mine, nodes, now, limit)
+            if node is not None:
+                return node
+        return self._grow(key, mine, nodes, now, limit)
+
+    def _limit(self, n: int) -> float:
+        """Most containers a node may hold and still take a new one (bounded loads)."""
+        limit = self._factor * (self.containers.total + 1) / n + SLACK
+        return limit if limit > self._floor else self._floor
+
+    def _reuse(self, key: str, mine: dict[str, Pool], nodes: NodeSet, now: float, limit: float) -> str | None:
+        """The first node of the key's order with an idle container of it, not slow for it;
+        nodes over the limit last (their idle containers of the key may then lapse)."""
+        per_node = self.containers.per_node
+        seen, held, crowded = 0, len(mine), None
+        for node in nodes.spill_order(key):
+            pool = mine.get(node)
+            if pool is not None:
+                if pool.idle and not self._is_slow(node, key, now):
+                    if per_node.get(node, 0) <= limit:
+                        return node
+                    if crowded is None:
+                        crowded = node
+                seen += 1
+                if seen == held:
+                    break  # the key's nodes are usually the first few of its order
+        return crowded
+
+    def _grow(self, key: str, mine: dict[str, Pool] | None, nodes: NodeSet, now: float, limit: float) -> str:
+        """Where a new container of the key goes (the module docstring, step 2)."""
+        per_node = self.containers.per_node
+        order = nodes.spill_order(key)
+        room = [node for node in order if per_node.get(node, 0) < limit and not self._is_slow(node, key, now)]
+        if room:
+            oldest = self.containers.oldest_idle(room)
+            young = now - VICTIM_AGE
+            cheap = [node for node in room
+                     if per_node.get(node, 0) < self._floor or node not in oldest or oldest[node] < young]
+            return self._first_holding(mine, cheap) or self._first_holding(mine, room)
+        # Every node is full: the new container evicts the least recently used idle one
+        # of the node it goes to, so send it where that victim is the oldest (as one
+        # pooled node would evict); with no idle container known, the least-filled node.
+        oldest = self.containers.oldest_idle(order)
+        if oldest:
+            return min(oldest, key=oldest.get)
+        return min(order, key=lambda node: per_node.get(node, 0))  # min() keeps the first of ties
+
+    @staticmethod
+    def _first_holding(mine: dict[str, Pool] | None, candidates: list[str]) -> str | None:
+        """The first candidate that holds containers of the key, else the first candidate."""
+        if mine:
+            for node in candidates:
+                if node in mine:
+                    return node
+        return candidates[0] if candidates else None
+
+    def _is_slow(self, node: str, key: str, now: float) -> bool:
+        if self.waits.known(node, key, now):
+            return self.waits.get(node, key, now) > self._slow
+        return self.node_waits.get(node, "", now) > self._slow
+
+    # -- observing ------------------------------------------------------------------------
+
+    def started(self, node: str, key: str, now: float) -> None:
+        self.inflight.start(node)
+        since = self.containers.take(node, key, now)
+        pair = (node, key)
+        sent = self._sent.get(pair)
+        if sent is None:
+            sent = self._sent[pair] = ([], [0])
+        if since is None:
+            sent[1][0] += 1
+        else:
+            sent[0].append(since)
+
+    def finished(self, node: str, key: str, now: float, wait: float | None, latency: float, status: int) -> None:
+        self.inflight.finish(node)
+        alive = not (wait is None and status == 502)  # a node that failed first lost its containers
+        new = self._settle(node, key, now, wait)
+        if new and wait is not None and QUEUED_MIN < wait < self._cold:
+            alive = False  # sent to start a container, it waited for a busy one: none was added
+        self.containers.release(node, key, now, alive)
+        if wait is None:
+            return
+        self.node_waits.add(node, "", wait, now)  # raw: what any key would meet there
+        if new and wait > self._slow:
+            wait = self._slow  # the cold start this call was sent to pay, not load
+        self.waits.add(node, key, wait, now)
+
+    def _settle(self, node: str, key: str, now: float, wait: float | None) -> bool:
+        """Match an ended call with one the pair sent; True if it was sent to start a
+        container. Calls are not told apart, so a cold one is taken for one sent to start
+        a container, a warm one for one sent to reuse. A call sent to reuse that paid a
+        cold start means the node had evicted the container, and so (LRU) every
+        container idle there since then or earlier."""
+        pair = (node, key)
+        sent = self._sent.get(pair)
+        if sent is None:
+            return False
+        reused, fresh = sent
+        cold = wait is not None and wait >= self._cold
+        new = False
+        if fresh[0] and (cold or not reused):
+            fresh[0] -= 1
+            new = True
+        elif reused:
+            if cold:
+                self.containers.evicted(node, reused.pop())
+            else:
+                reused.pop(0)
+        if not fresh[0] and not reused:
+            del self._sent[pair]
+        return new

@@ -1,0 +1,143 @@
+"""The default policy, warm first: calls go where their function has an idle container."""
+
+import random
+
+from fnlb.routing.nodeset import NodeSet
+from fnlb.routing.policies import make_policy
+from fnlb.routing.policy import Params
+
+NODES = [f"10.0.0.1:{8000 + i}" for i in range(4)]
+KEY = "/r/app/hot"
+
+
+def policy(**params):
+    return make_policy("default", Params(**params), random.Random(1))
+
+
+def call(p, ns, key, now):
+    node = p.choose(key, ns, now)
+    p.started(node, key, now)
+    return node
+
+
+def test_a_light_function_stays_on_its_home():
+    p, ns = policy(), NodeSet(NODES)
+    home = ns.primary(KEY)
+    for i in range(100):
+        node = call(p, ns, KEY, i * 0.5)
+        assert node == home
+        p.finished(node, KEY, i * 0.5 + 0.1, 0.0, 0.1, 200)
+
+
+def test_concurrent_calls_grow_on_home_while_it_has_room():
+    p, ns = policy(load_floor=4), NodeSet(NODES)
+    home = ns.primary(KEY)
+    assert [call(p, ns, KEY, 0.0) for _ in range(4)] == [home] * 4
+    assert p.containers.warm(KEY) == {home: 4}
+
+
+def test_a_full_home_grows_along_the_keys_own_order():
+    """load_floor 2: home takes two containers, then the bound (mean + 1) sends the third on."""
+    p, ns = policy(load_floor=2, warm_factor=1.0), NodeSet(NODES)
+    order = ns.spill_order(KEY)
+    nodes = [call(p, ns, KEY, 0.0) for _ in range(4)]
+    assert nodes == [order[0], order[0], order[1], order[1]]
+
+
+def _spilled(p, ns):
+    """Three calls at once with load_floor 1: two start containers at home, one at order[1]."""
+    nodes = [call(p, ns, KEY, 0.0) for _ in range(3)]
+    order = ns.spill_order(KEY)
+    assert nodes == [order[0], order[0], order[1]]
+    return order
+
+
+def test_an_idle_container_away_from_home_is_reused_before_a_new_one_at_home():
+    p, ns = policy(load_floor=1), NodeSet(NODES)
+    order = _spilled(p, ns)
+    p.finished(order[1], KEY, 0.5, 0.0, 0.5, 200)  # the spilled container is idle, home's are busy
+    assert call(p, ns, KEY, 0.6) == order[1]
+    assert p.containers.warm(KEY) == {order[0]: 2, order[1]: 1}
+
+
+def test_idle_containers_of_the_key_at_home_are_preferred_over_elsewhere():
+    p, ns = policy(load_floor=1), NodeSet(NODES)
+    order = _spilled(p, ns)
+    for node in (order[0], order[0], order[1]):
+        p.finished(node, KEY, 0.5, 0.0, 0.5, 200)
+    assert [call(p, ns, KEY, 1.0) for _ in range(3)] == [order[0], order[0], order[1]]
+
+
+def test_containers_lapse_after_the_warm_window():
+    p, ns = policy(warm_window=5.0), NodeSet(NODES)
+    node = call(p, ns, KEY, 0.0)
+    p.finished(node, KEY, 0.1, 0.3, 0.4, 200)
+    assert p.containers.warm(KEY) == {node: 1}
+    p.choose(KEY, ns, 5.2)
+    assert p.containers.warm(KEY) == {}
+
+
+def test_a_slow_home_sends_new_containers_elsewhere():
+    p, ns = policy(), NodeSet(NODES)
+    order = ns.spill_order(KEY)
+    p.waits.add(order[0], KEY, 2.0, 0.0)  # calls queue at home
+    assert call(p, ns, KEY, 0.1) == order[1]
+
+
+def test_a_cold_start_it_caused_does_not_make_a_node_look_slow():
+    p, ns = policy(), NodeSet(NODES)
+    home = call(p, ns, KEY, 0.0)
+    p.finished(home, KEY, 0.4, 0.3, 0.4, 200)  # its own cold start
+    assert p.waits.get(home, KEY, 0.4) == p.params.spill_wait
+    assert call(p, ns, KEY, 0.5) == home
+
+
+def test_a_call_that_waited_for_a_busy_container_adds_none():
+    """A node that queues first: the call sent to start a container took a busy one."""
+    p, ns = policy(load_floor=8), NodeSet(NODES)
+    a, b = call(p, ns, KEY, 0.0), call(p, ns, KEY, 0.0)
+    assert p.containers.on(a) == 2
+    p.finished(a, KEY, 0.1, 0.0, 0.1, 200)
+    p.finished(b, KEY, 0.2, 0.1, 0.2, 200)  # waited 100 ms, no cold start
+    assert p.containers.warm(KEY) == {a: 1}
+
+
+def test_a_cold_start_where_an_idle_container_was_expected_means_eviction():
+    p, ns = policy(load_floor=8), NodeSet(NODES)
+    home = ns.primary(KEY)
+    other = next(f"/r/app/f{i}" for i in range(100) if ns.primary(f"/r/app/f{i}") == home)
+    for key, t in ((other, 1.0), (KEY, 2.0)):
+        assert call(p, ns, key, t - 0.5) == home
+        p.finished(home, key, t, 0.0, 0.5, 200)
+    assert call(p, ns, KEY, 3.0) == home           # expects its idle container
+    p.finished(home, KEY, 3.5, 0.3, 0.5, 200)     # but paid a cold start: it was evicted
+    assert p.containers.warm(other) == {}          # and so was the older idle one
+    assert p.containers.warm(KEY) == {home: 1}
+
+
+def test_a_failed_node_keeps_no_containers():
+    p, ns = policy(), NodeSet(NODES)
+    node = call(p, ns, KEY, 0.0)
+    p.finished(node, KEY, 0.1, None, 0.1, 502)
+    assert p.containers.warm(KEY) == {}
+
+
+def test_every_balancer_with_the_same_inputs_decides_alike():
+    rng = random.Random(7)
+    events = []
+    for i in range(3000):
+        events.append((i * 0.01, f"/r/app/f{min(int(rng.expovariate(0.5)), 30)}", rng.random() < 0.1))
+    runs = []
+    for seed in (1, 2):
+        p, ns = make_policy("default", Params(), random.Random(seed)), NodeSet(NODES)
+        inflight, picks = [], []
+        for now, key, cold in events:
+            while inflight and inflight[0][0] <= now:
+                end, node, k, w = inflight.pop(0)
+                p.finished(node, k, end, w, 0.1, 200)
+            node = call(p, ns, key, now)
+            picks.append(node)
+            inflight.append((now + 0.2, node, key, 0.3 if cold else 0.0))
+        runs.append(picks)
+    assert runs[0] == runs[1]
+    assert len(set(runs[0])) > 1  # load did spread
