@@ -166,3 +166,43 @@ def test_sim_cluster_uses_consecutive_ports_from_base_port():
         assert nodes.addresses == [f"127.0.0.1:{base + i}" for i in range(3)]
         for addr in nodes.addresses:
             assert get(addr, "/r/app/fn?ms=1")[2]["node"] == addr
+
+
+def test_sim_node_on_busy_queue_waits_for_the_busy_container():
+    """Two overlapping calls of one function: the second waits for the first's container
+    (it frees well before a 1 s cold start) instead of starting a new one."""
+    proc = Proc(fnlb_argv("sim-node", "--listen", "127.0.0.1:0", "--on-busy", "queue", "--slots", "4",
+                          "--cold-start", "1s", "--idle-timeout", "1m"))
+    try:
+        deadline = time.monotonic() + 10
+        while not proc.output().strip() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        addr = proc.output().split()[0]
+        assert get(addr, "/r/app/fn?ms=1")[2]["cold"] is True  # one warm container
+        results = {}
+
+        def call(name, ms):
+            results[name] = get(addr, f"/r/app/fn?ms={ms}")
+
+        first = threading.Thread(target=call, args=("first", 600))
+        second = threading.Thread(target=call, args=("second", 10))
+        first.start()
+        time.sleep(0.1)                  # the first runs (hot) until about 0.6 s
+        second.start()
+        for t in (first, second):
+            t.join(10)
+        _, headers, body = results["second"]
+        assert body["cold"] is False
+        assert 0.1 <= wait_of(headers) < 0.95  # waited for the first call, less than a cold start
+        assert results["first"][2]["cold"] is False and wait_of(results["first"][1]) < 0.1
+        _, _, stats = get(addr, "/stats")
+        assert stats["on_busy"] == "queue" and stats["queued_hot"] == 1
+        assert stats["cold_starts"] == 1 and stats["containers"] == 1 and stats["queue"] == 0
+    finally:
+        assert proc.stop() == 0
+
+
+def test_on_busy_takes_cold_or_queue_only():
+    proc = Proc(fnlb_argv("sim-node", "--on-busy", "wait"))
+    assert proc.popen.wait(10) == 2
+    assert "--on-busy" in proc.output()

@@ -12,7 +12,7 @@ from fnlb.routing.policies import make_policy
 from fnlb.routing.router import Router
 from fnlb.sim.des import Arrival, Change, Cluster, NodeConfig
 from fnlb.sim.report import row, table
-from fnlb.sim.scenarios import SCENARIOS, Model, run
+from fnlb.sim.scenarios import POOLED, SCENARIOS, Model, run, run_pooled
 
 SMALL = dict(nodes=4, functions=20, requests=6000)
 MODEL = Model(slots=8)
@@ -140,8 +140,54 @@ def test_cli_prints_the_table_for_every_policy():
     lines = [line for line in proc.stdout.splitlines() if line.startswith("|")]
     header = [cell.strip() for cell in lines[0].strip("|").split("|")]
     assert header[0] == "policy" and any("p99" in cell for cell in header)
-    assert [line.strip("|").split("|")[0].strip() for line in lines[2:]] == list(POLICIES)
+    assert [line.strip("|").split("|")[0].strip() for line in lines[2:]] == [*POLICIES, POOLED]
     assert "requests/s" in proc.stdout
+    assert "nodes cold-start when busy" in proc.stdout
+
+
+@pytest.mark.parametrize("scenario", ["failure", "balancers"])
+def test_queue_mode_completes_every_request(scenario):
+    """``--on-busy queue`` in the engine: crashes and several balancers included."""
+    w = SCENARIOS[scenario].with_overrides(**SMALL).build(Model(slots=8, on_busy="queue"), seed=7)
+    for policy in ("default", "consistent"):
+        cluster = Cluster(w.nodes, w.scenario.balancers, lambda b: Router(make_policy(policy)),
+                          w.model.node_config(), w.changes, w.scenario.detect)
+        out = cluster.run(w.arrivals())
+        assert out.completed == out.arrived == SMALL["requests"] and out.errors == 0
+        models = [m for node in cluster.nodes.values() for m in (*node.retired, node.model)]
+        assert sum(m.queued_hot for m in models) > 0
+        for node in cluster.nodes.values():
+            assert node.model.queue_length == 0 and node.model.busy == 0
+
+
+def test_pooled_is_one_node_with_every_slot_and_ignores_node_changes():
+    w = small("steady")
+    out = run_pooled(w)
+    assert list(out.util_by_node) == [POOLED]
+    assert out.completed == out.arrived == SMALL["requests"] and out.errors == 0 and out.spilled == 0
+    # The same arrivals (the failure scenario differs only by its node changes): the same run.
+    assert list(run_pooled(small("failure")).latency) == list(out.latency)
+    r = row(POOLED, out, balanced=False)
+    assert r["spilled"] == "-" and r["moved"] == "-"
+    assert "| pooled |" in table([r])
+
+
+def test_cli_prints_a_pooled_row_below_every_policy_set():
+    # The preset's 32 slots (measured: 107 cold starts pooled, 577 consistent). With 8-slot
+    # nodes the pooled 32 slots tip into churn with 20 functions and cold-start more than
+    # consistent, whose overloaded node queues instead (at 3x the p99): a floor, not a law.
+    proc = subprocess.run([sys.executable, "-m", "fnlb", "simulate", "--requests", "3000", "--nodes", "4",
+                           "--functions", "20", "--policy", "consistent"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("|")]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    rows = {cells[0]: dict(zip(header, cells)) for cells in
+            ([cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:])}
+    assert list(rows) == ["consistent", POOLED]
+    pooled, consistent = rows[POOLED], rows["consistent"]
+    assert pooled["errors"] == "0" and pooled["spilled"] == "-" and pooled["keys moved"] == "-"
+    assert int(pooled["cold starts"]) <= int(consistent["cold starts"])
 
 
 def test_cli_rejects_an_unknown_scenario():

@@ -1,28 +1,26 @@
-"""The default policy against the others in the placement simulator (docs/placement.md):
-the issue's targets, on a shortened standard scenario, with generous bounds."""
+"""The default policy against the others and the pooled floor in the placement simulator
+(docs/placement.md): the issue's targets, on shortened scenarios, with generous bounds."""
 
 from __future__ import annotations
 
 import pytest
 
-from fnlb.routing.policy import Params
 from fnlb.sim.report import row
-from fnlb.sim.scenarios import SCENARIOS, Model, run
-
-PREVIOUS = Params(hot_window=0.0, load_factor=1.5)  # the default policy before hot-container tracking
+from fnlb.sim.scenarios import SCENARIOS, Model, run, run_pooled
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_default_beats_bounded_and_nears_consistent_on_cold_starts(seed):
+def test_default_nears_the_pooled_floor_and_beats_the_others(seed):
     w = SCENARIOS["steady"].with_overrides(requests=30_000).build(Model(), seed)
     default = row("default", run(w, "default"))
-    previous = row("default", run(w, "default", PREVIOUS))
+    sticky = row("sticky", run(w, "sticky"))
     bounded = row("bounded", run(w, "bounded"))
     consistent = row("consistent", run(w, "consistent"))
+    pooled = row("pooled", run_pooled(w))
     assert default["errors"] == 0
-    assert default["p99"] < bounded["p99"]          # measured: 408 vs 472 ms, 381 vs 456 ms
+    assert default["p99"] < bounded["p99"]
     assert default["p99"] < consistent["p99"]
-    # measured: 1,074 vs 1,100 and 1,124 vs 1,293 cold starts (consistent), 2,626 and 3,043 before
-    assert default["cold_starts"] < 1.5 * consistent["cold_starts"]
-    assert default["cold_starts"] < 0.7 * previous["cold_starts"]
+    # measured (seeds 1, 2): 563 / 728 cold starts; pooled 493 / 589, sticky 860 / 977, bounded 3,934 / 4,333
+    assert default["cold_starts"] < 1.5 * pooled["cold_starts"]
+    assert default["cold_starts"] < 0.9 * sticky["cold_starts"]
     assert default["cold_starts"] < 0.5 * bounded["cold_starts"]

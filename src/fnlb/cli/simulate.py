@@ -3,8 +3,9 @@
 Runs the real routing policies (``fnlb.routing``) against the real node model
 (``fnlb.sim.model``) in virtual time; see ``fnlb.sim.des`` for the engine and
 ``fnlb.sim.scenarios`` for the presets. Prints one Markdown table per scenario (a row per
-policy) and the simulation rate; ``--plots DIR`` also writes PNG plots (needs matplotlib:
-``pip install 'fnlb[sim]'``).
+policy, then always a ``pooled`` row: the same load on one node holding every slot of the
+cluster, no balancer, the floor placement is judged against) and the simulation rate;
+``--plots DIR`` also writes PNG plots (needs matplotlib: ``pip install 'fnlb[sim]'``).
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from fnlb.cli.flags import Flag, UsageError, choice, duration, integer, number
 from fnlb.routing.options import FLAGS as ROUTING_FLAGS
 from fnlb.routing.options import POLICIES
 from fnlb.sim.options import MODEL_FLAGS
-from fnlb.sim.scenarios import SCENARIOS, STANDARD, Model
+from fnlb.sim.scenarios import POOLED, SCENARIOS, STANDARD, Model
 
 _M = Model()
 _MODEL = {f.name: f for f in MODEL_FLAGS}
+_ON_BUSY = {"cold": "cold-start", "queue": "queue"}  # --on-busy in the scenario's header line
 
 SUMMARY = ("Simulate balancers and function nodes in virtual time and compare placement policies:\n"
            "prints a Markdown table per scenario (latency and wait percentiles, cold starts, ...).\n"
@@ -50,6 +52,7 @@ FLAGS = [
     replace(_MODEL["slots"], default=_M.slots),
     replace(_MODEL["idle-timeout"], default=_M.idle_timeout),
     replace(_MODEL["cold-start"], default=_M.cold_start),
+    replace(_MODEL["on-busy"], default=_M.on_busy),
     replace(_MODEL["exec"], default=_M.exec_median,
             help="median over functions of their median execution time"),
     Flag("exec-spread", _M.exec_spread, "log-normal sigma of the functions' median execution times",
@@ -66,10 +69,21 @@ def _scenario(cfg, name: str):
         load=cfg.load, zipf=cfg.zipf, flash=cfg.flash, detect=cfg.detect, warmup=cfg.warmup)
 
 
+def _timed(label: str, simulate, *args):
+    """Run one simulation; report its speed on stderr. Returns (outcome, seconds)."""
+    t0 = time.perf_counter()
+    out = simulate(*args)
+    elapsed = time.perf_counter() - t0
+    print(f"{label}: {out.arrived} requests in {elapsed:.1f} s "
+          f"({out.arrived / elapsed:,.0f}/s)", file=sys.stderr, flush=True)
+    return out, elapsed
+
+
 def run(cfg, args) -> int:
     from fnlb.routing.policy import Params
     from fnlb.sim import report
     from fnlb.sim.scenarios import run as simulate
+    from fnlb.sim.scenarios import run_pooled
 
     if cfg.plots:  # fail before minutes of simulation, not after
         try:
@@ -80,28 +94,29 @@ def run(cfg, args) -> int:
     policies = list(POLICIES) if cfg.policy == "all" else [cfg.policy]
     params = Params.from_cfg(cfg)
     model = Model(slots=cfg.slots, idle_timeout=cfg.idle_timeout, cold_start=cfg.cold_start,
-                  exec_median=cfg.exec, exec_spread=cfg.exec_spread, exec_jitter=cfg.exec_jitter)
+                  on_busy=cfg.on_busy, exec_median=cfg.exec, exec_spread=cfg.exec_spread,
+                  exec_jitter=cfg.exec_jitter)
     total_requests, total_time = 0, 0.0
     for name in names:
         sc = _scenario(cfg, name)
         workload = sc.build(model, cfg.seed)
         rows, outcomes = [], {}
-        for policy in policies:
-            t0 = time.perf_counter()
-            out = simulate(workload, policy, params)
-            elapsed = time.perf_counter() - t0
+        runs = [(policy, simulate, (workload, policy, params)) for policy in policies]
+        # Whatever --policy says, the floor comes last: it is what makes a policy's row readable.
+        runs.append((POOLED, run_pooled, (workload,)))
+        for label, sim, sim_args in runs:
+            out, elapsed = _timed(f"{name}/{label}", sim, *sim_args)
             total_requests += out.arrived
             total_time += elapsed
-            print(f"{name}/{policy}: {out.arrived} requests in {elapsed:.1f} s "
-                  f"({out.arrived / elapsed:,.0f}/s)", file=sys.stderr, flush=True)
-            rows.append(report.row(policy, out))
-            outcomes[policy] = out
+            rows.append(report.row(label, out, balanced=label != POOLED))
+            outcomes[label] = out
         print(f"### {name}: {sc.summary}\n")
         print(f"{len(workload.nodes)} nodes x {model.slots} slots, {sc.balancers} balancer(s), "
               f"{sc.functions} functions (Zipf {sc.zipf}), {sc.requests} requests over "
               f"{workload.duration:.0f} s virtual, mean load {sc.load:.0%}, cold start "
               f"{model.cold_start * 1000:.0f} ms, mean exec {workload.mean_exec * 1000:.0f} ms, "
-              f"idle timeout {model.idle_timeout:.0f} s, seed {cfg.seed}\n")
+              f"idle timeout {model.idle_timeout:.0f} s, nodes {_ON_BUSY[model.on_busy]} when busy, "
+              f"seed {cfg.seed}\n")
         print(report.table(rows), flush=True)
         if cfg.plots:
             marks = [(c.t, c.action) for c in workload.changes]

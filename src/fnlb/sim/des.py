@@ -67,6 +67,11 @@ class NodeConfig:
     slots: int = 16
     idle_timeout: float = 30.0
     cold_start: float = 0.3
+    on_busy: str = "cold"       # NodeModel's choice when a call's route has no idle container
+
+    def new_model(self) -> NodeModel:
+        """An empty node (at the start, after a crash, on recovery)."""
+        return NodeModel(self.slots, self.idle_timeout, self.cold_start, self.on_busy)
 
 
 class _Node:
@@ -76,7 +81,7 @@ class _Node:
 
     def __init__(self, name: str, cfg: NodeConfig, now: float):
         self.name = name
-        self.model = NodeModel(cfg.slots, cfg.idle_timeout, cfg.cold_start)
+        self.model = cfg.new_model()
         self.retired: list[NodeModel] = []  # models of earlier lives (their counters still count)
         self.up = True
         self.outstanding: dict = {}  # call -> None: calls started or queued here
@@ -316,7 +321,7 @@ class Cluster:
             if call.begun is not None:
                 node.busy_s += now - call.begun  # the slot was busy until the crash
         node.retired.append(node.model)
-        node.model = NodeModel(self.cfg.slots, self.cfg.idle_timeout, self.cfg.cold_start)
+        node.model = self.cfg.new_model()
         for call in held:
             req: _Req = call.tag
             router = self.routers[req.balancer]
@@ -330,7 +335,7 @@ class Cluster:
     def _up(self, node: _Node, now: float) -> None:
         node.up = True
         node.up_since = now
-        node.model = NodeModel(self.cfg.slots, self.cfg.idle_timeout, self.cfg.cold_start)
+        node.model = self.cfg.new_model()
 
     def _finish(self, now: float) -> Outcome:
         out = self.out

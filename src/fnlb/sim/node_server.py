@@ -82,11 +82,11 @@ class SimNode:
     """A simulated node: the model, its knobs, its listening socket and open connections."""
 
     def __init__(self, *, slots: int = 8, idle_timeout: float = 30.0, cold_start: float = 0.3,
-                 exec_s: float = 0.05, fail_rate: float = 0.0, slow: float = 0.0,
+                 on_busy: str = "cold", exec_s: float = 0.05, fail_rate: float = 0.0, slow: float = 0.0,
                  version: str = "0.3.700", rng: random.Random | None = None, name: str = ""):
         from fnlb.sim.model import NodeModel
 
-        self.model = NodeModel(slots, idle_timeout, cold_start)
+        self.model = NodeModel(slots, idle_timeout, cold_start, on_busy)
         self.exec_s = exec_s
         self.fail_rate = fail_rate
         self.slow = slow

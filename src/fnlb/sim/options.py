@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from fnlb.cli.flags import Flag, duration, integer, number
+from fnlb.cli.flags import Flag, choice, duration, integer, number
+from fnlb.sim.model import ON_BUSY
 
 MODEL_FLAGS = [
     Flag("slots", 8, "execution slots (containers that fit in memory at once)", integer(1), "N"),
     Flag("idle-timeout", 30.0, "how long an idle hot container stays warm for its route", duration, "DURATION"),
     Flag("cold-start", 0.3, "time to start a new container (paid when no hot one of the route is idle)",
          duration, "DURATION"),
+    Flag("on-busy", "cold", "with no idle container of the called function: cold = start one at once "
+         "(evicting another function's least recently used idle one when the slots are full); queue = "
+         "wait for a busy one of that function when it frees sooner than a cold start would take",
+         choice(*ON_BUSY), "KIND"),
     Flag("exec", 0.05, "execution time of a call without ?ms=N", duration, "DURATION"),
     Flag("fail-rate", 0.0, "fraction of calls answered 500 after running (fault tests)", number(0.0, 1.0), "X"),
     Flag("slow", 0.0, "extra delay added to every function and /version response (fault tests)",
@@ -24,14 +29,14 @@ Endpoints of a simulated node (any method):
                            "wait", "exec"} (seconds) and the header XXX-FXLB-WAIT (the
                            measured wait as a Go duration: queueing + cold start).
   /version                 {"version": --version-string}
-  /stats                   calls, cold_starts, queue, busy, containers, hot per route
+  /stats                   calls, cold_starts, queue, queued_hot, busy, containers, hot per route
   anything else            404 JSON"""
 
 
 def node_kwargs(cfg, rng) -> dict:
     """SimNode keyword arguments from the parsed MODEL_FLAGS."""
     return dict(slots=cfg.slots, idle_timeout=cfg.idle_timeout, cold_start=cfg.cold_start,
-                exec_s=cfg.exec, fail_rate=cfg.fail_rate, slow=cfg.slow,
+                on_busy=cfg.on_busy, exec_s=cfg.exec, fail_rate=cfg.fail_rate, slow=cfg.slow,
                 version=cfg.version_string, rng=rng)
 
 

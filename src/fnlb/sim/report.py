@@ -10,6 +10,11 @@ node's busy slot-seconds over its slot-seconds while up), the share of requests 
 off their key's primary, the share of keys whose main node changed across a cluster
 change, and errors. :func:`table` prints rows as Markdown.
 
+The ``pooled`` row (:func:`fnlb.sim.scenarios.run_pooled`: one node, no balancer) has no
+key primary to spill from and no node changes, so :func:`row` gives it ``"-"`` in those
+two columns (``balanced=False``), and :func:`table` prints a text cell as it is; the plots
+draw it dashed, as the reference it is.
+
 :func:`plots` draws with matplotlib, which is an optional extra (``pip install
 'fnlb[sim]'``); it is imported only there, and :class:`PlotsUnavailable` says how to get
 it when it is missing. The Agg backend is forced so plotting never needs a display.
@@ -21,6 +26,7 @@ import os
 from typing import Sequence
 
 from fnlb.sim.des import Outcome
+from fnlb.sim.scenarios import POOLED
 from fnlb.sim.summary import percentile
 
 COLUMNS = [
@@ -42,7 +48,8 @@ COLUMNS = [
 ]
 
 
-def row(policy: str, out: Outcome) -> dict:
+def row(policy: str, out: Outcome, balanced: bool = True) -> dict:
+    """The figures of one run; ``balanced=False`` for a run behind no balancer (``pooled``)."""
     lat = sorted(out.latency)
     wait = sorted(out.wait)
     utils = list(out.util_by_node.values())
@@ -60,8 +67,9 @@ def row(policy: str, out: Outcome) -> dict:
         "evictions": out.evictions,
         "util_mean": sum(utils) / len(utils) if utils else 0.0,
         "util_peak": max(utils) if utils else 0.0,
-        "spilled": out.spilled / out.arrived if out.arrived else 0.0,
-        "moved": f"{out.moved}/{out.moved_of} ({out.moved / out.moved_of:.0%})" if out.moved_of else "-",
+        "spilled": (out.spilled / out.arrived if out.arrived else 0.0) if balanced else "-",
+        "moved": f"{out.moved}/{out.moved_of} ({out.moved / out.moved_of:.0%})"
+                 if balanced and out.moved_of else "-",
         "errors": out.errors,
     }
 
@@ -70,8 +78,13 @@ def table(rows: Sequence[dict]) -> str:
     lines = ["| " + " | ".join(h for h, _, _ in COLUMNS) + " |",
              "|" + "|".join("---" if i == 0 else "---:" for i in range(len(COLUMNS))) + "|"]
     for r in rows:
-        lines.append("| " + " | ".join(fmt.format(r[k]) for _, k, fmt in COLUMNS) + " |")
+        lines.append("| " + " | ".join(_cell(fmt, r[k]) for _, k, fmt in COLUMNS) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _cell(fmt: str, value) -> str:
+    # A text value ("-": no such figure for this row) fits no number format.
+    return value if isinstance(value, str) else fmt.format(value)
 
 
 # -- plots ------------------------------------------------------------------------------
@@ -114,7 +127,9 @@ def plots(directory: str, scenario: str, outcomes: dict[str, Outcome], rows: Seq
     fig, ax = plt.subplots(figsize=(9, 4.5))
     for policy, out in outcomes.items():
         xs, ys = timeline(out, step)
-        ax.plot(xs, ys, label=policy, linewidth=1.2)
+        # The pooled floor is a reference, not a contender: dashed, in black.
+        style = dict(color="black", linestyle="--") if policy == POOLED else {}
+        ax.plot(xs, ys, label=policy, linewidth=1.2, **style)
     for t, label in marks:
         ax.axvline(t, color="grey", linestyle=":", linewidth=1)
         ax.text(t, 1.0, f" {label}", transform=ax.get_xaxis_transform(), va="top", fontsize=8, color="grey")

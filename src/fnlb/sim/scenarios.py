@@ -37,6 +37,20 @@ about a third of its slots busy with ten functions a node tips into evicting and
 cold-starting most calls (measured: one 32-slot node with 10 functions cold-starts 2% of
 calls at 20% load and 35% at 35%). The presets keep a well-placed cluster just below that
 point, so that placement decides whether a node tips over.
+
+:func:`run` simulates a workload with a policy; :func:`run_pooled` simulates the same
+arrivals on one node that holds every slot of the cluster, behind no balancer. That is
+the physical floor placement is judged against. The pooled node shares every container
+(a function's hot containers serve all of its calls, one LRU runs over all the idle
+ones), which no placement over N nodes can do, so a policy's cold starts and waits are,
+as a rule, at or above the pooled node's: what is left above it is what placement can
+still win. A rule of thumb, not a theorem: a policy that piles the load on a few nodes
+can cold-start less than the pooled node by queueing instead (a queue hands freed hot
+containers on), at the price of its latency; and a pooled node past the tipping point
+(too many functions for its slots) churns like any other. The pooled node ignores the
+scenario's node changes: a failed or added node does not change the floor, it is the
+same slots throughout (``nodes * slots`` of the scenario as configured, before any
+``add``).
 """
 
 from __future__ import annotations
@@ -61,6 +75,7 @@ class Model:
     slots: int = 32
     idle_timeout: float = 30.0
     cold_start: float = 0.3
+    on_busy: str = "cold"       # a call whose function has no idle container: cold-start, or queue
     exec_median: float = 0.05   # median over functions of their median execution time
     exec_spread: float = 0.6    # log-normal sigma of the functions' medians
     exec_jitter: float = 0.3    # log-normal sigma of a call around its function's median
@@ -68,7 +83,7 @@ class Model:
     exec_max: float = 2.0
 
     def node_config(self) -> NodeConfig:
-        return NodeConfig(self.slots, self.idle_timeout, self.cold_start)
+        return NodeConfig(self.slots, self.idle_timeout, self.cold_start, self.on_busy)
 
 
 @dataclass(frozen=True)
@@ -206,6 +221,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
 )}
 
 STANDARD = "steady"
+POOLED = "pooled"  # the name of run_pooled's row beside the policies'
 
 
 def run(workload: Workload, policy: str, params: Params | None = None):
@@ -218,3 +234,16 @@ def run(workload: Workload, policy: str, params: Params | None = None):
     cluster = Cluster(workload.nodes, sc.balancers, make_router, workload.model.node_config(),
                       workload.changes, sc.detect)
     return cluster.run(workload.arrivals())
+
+
+def run_pooled(workload: Workload):
+    """Simulate ``workload`` on one node with every slot of the cluster: the floor (see above)."""
+    sc = workload.scenario
+    cfg = replace(workload.model.node_config(), slots=sc.nodes * workload.model.slots)
+    # One node leaves a router nothing to decide; `consistent` is the simplest that
+    # draws no randomness. One balancer: with a single node they would all agree anyway.
+    cluster = Cluster([POOLED], 1, lambda b: Router(make_policy("consistent")), cfg)
+    arrivals = workload.arrivals()
+    if sc.balancers > 1:
+        arrivals = (arrival._replace(balancer=0) for arrival in arrivals)
+    return cluster.run(arrivals)
