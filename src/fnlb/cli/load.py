@@ -6,16 +6,24 @@ from fnlb.cli.flags import Flag, boolean, csv_list, duration, integer, number
 
 SUMMARY = """Send open-loop load (Poisson arrivals) and report latency, errors, cold starts, node shares.
 
-Functions /r/APP/fn1..fnN are drawn from a Zipf distribution (or --paths); latency runs
-from each request's scheduled send time. Prints p50/p90/p99/max latency, errors, cold
-starts and each node's share of the answers (the last two read from sim-node bodies);
---json prints one JSON object. See docs/simulator.md."""
+Functions /r/APP/fn1..fnN are drawn from a Zipf distribution (or --paths), optionally with
+one hot function on top (--hot); latency runs from each request's scheduled send time.
+Prints p50/p90/p99/max latency, errors, cold starts and each node's share of the answers
+(the last two read from sim-node bodies); --json prints one JSON object. See
+docs/simulator.md."""
 
 
 def _exec_mix(text: str):
     from fnlb.sim.load import parse_exec_mix
 
     parse_exec_mix(text)  # validate now, so a bad value is a usage error
+    return text
+
+
+def _hot(text: str):
+    from fnlb.sim.load import parse_hot
+
+    parse_hot(text)  # validate now, so a bad value is a usage error
     return text
 
 
@@ -31,6 +39,8 @@ FLAGS = [
          csv_list, "LIST"),
     Flag("exec-mix", "", "per-request execution times sent as ?ms=N, e.g. 20ms:80,200ms:20 "
          "(duration:weight); empty = the node's default", _exec_mix, "MIX"),
+    Flag("hot", "", "one hot function on top of the mix: PATH:RATE:EXEC, an independent Poisson stream "
+         "of RATE/s sent as PATH?ms=EXEC (e.g. /r/app/hot:100:100ms); empty = none", _hot, "PATH:RATE:EXEC"),
     Flag("connections", 256, "keep-alive connections at most; beyond, requests queue (and the wait counts)",
          integer(1), "N"),
     Flag("timeout", 10.0, "a request without a full response after this long is an error", duration, "DURATION"),
@@ -48,7 +58,8 @@ def run(cfg, args) -> int:
     import uvloop
 
     from fnlb.cli.flags import UsageError
-    from fnlb.sim.load import LoadGenerator, Target, function_paths, parse_exec_mix, zipf_chooser
+    from fnlb.sim.load import (LoadGenerator, Target, function_paths, parse_exec_mix, parse_hot, with_hot,
+                               zipf_chooser)
     from fnlb.sim.summary import format_text, summarize
 
     try:
@@ -56,8 +67,10 @@ def run(cfg, args) -> int:
     except ValueError as exc:
         raise UsageError(f"invalid value for --target: {exc}") from None
     paths = cfg.paths or function_paths(cfg.functions, cfg.app)
-    choose = zipf_chooser(paths, cfg.zipf, parse_exec_mix(cfg.exec_mix))
-    gen = LoadGenerator(target, lambda _: cfg.rate, choose, random.Random(cfg.seed or None),
+    hot = parse_hot(cfg.hot)
+    # --rate is the mix's alone; the hot stream adds its own (see fnlb.sim.load.with_hot)
+    total, choose = with_hot(cfg.rate, zipf_chooser(paths, cfg.zipf, parse_exec_mix(cfg.exec_mix)), hot)
+    gen = LoadGenerator(target, lambda _: total, choose, random.Random(cfg.seed or None),
                         cfg.connections, cfg.timeout)
 
     async def main():
@@ -69,6 +82,8 @@ def run(cfg, args) -> int:
 
     summary = uvloop.run(main())
     summary.update(target=cfg.target, rate=cfg.rate)
+    if hot:
+        summary["hot"] = {"path": hot.path, "rate": hot.rate, "exec": hot.exec_ms / 1000}
     print(json.dumps(summary) if cfg.json else format_text(summary), end="\n" if cfg.json else "")
     return 0
 

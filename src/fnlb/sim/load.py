@@ -11,6 +11,14 @@ What to request is up to two functions of the elapsed time, so scenarios (the de
 vary both: ``rate_fn(elapsed) -> requests per second`` and
 ``choose(elapsed, rng) -> (path, query)``; ``path`` is the routing key the results are
 grouped by. :func:`zipf_chooser` builds the usual one.
+
+A hot function on top of the mix (``fnlb load --hot PATH:RATE:EXEC``) is meant as an
+independent Poisson stream of RATE calls per second. It is not a second generator: the
+superposition of independent Poisson streams of rates r1 and r2 is one Poisson stream of
+rate r1 + r2 whose every arrival, independently, belongs to the first with probability
+r1 / (r1 + r2). So :func:`with_hot` raises the rate to the sum and wraps the chooser to
+pick the hot path with that probability: the same arrivals in distribution, one schedule,
+still open loop.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ import asyncio
 import json
 import random
 import time
-from typing import Callable
+from typing import Callable, NamedTuple
 from urllib.parse import urlsplit
 
 from fnlb.sim.client import Pool
@@ -72,6 +80,55 @@ def zipf_chooser(paths: list[str], zipf_s: float, exec_mix: Weighted | None = No
         path = paths[zipf.index(rng)]
         return path, (f"ms={exec_mix.choose(rng):g}" if exec_mix else "")
     return choose
+
+
+class Hot(NamedTuple):
+    """One hot function: ``rate`` calls per second of ``path``, each sent with ?ms=``exec_ms``."""
+    path: str
+    rate: float
+    exec_ms: float
+
+
+def parse_hot(text: str) -> Hot | None:
+    """``/r/app/hot:100:100ms`` (PATH:RATE:EXEC) -> a Hot; empty -> None (no hot function)."""
+    from fnlb.cli.flags import duration
+
+    text = text.strip()
+    if not text:
+        return None
+    parts = text.rsplit(":", 2)  # from the right: the path is the only part that may hold ':'
+    if len(parts) != 3 or not all(p.strip() for p in parts):
+        raise ValueError(f"{text!r} is not PATH:RATE:EXEC (e.g. /r/app/hot:100:100ms)")
+    path, rate_text, exec_text = (p.strip() for p in parts)
+    if not path.startswith("/") or "?" in path or any(c.isspace() for c in path):
+        raise ValueError(f"path {path!r} must start with / and hold neither a query nor spaces")
+    try:
+        rate = float(rate_text)
+    except ValueError:
+        raise ValueError(f"rate {rate_text!r} is not a number") from None
+    if not rate > 0 or rate == float("inf"):
+        raise ValueError(f"rate {rate_text!r} must be a positive number of calls per second")
+    try:
+        exec_s = duration(exec_text)
+    except ValueError as exc:
+        raise ValueError(f"exec: {exc}") from None
+    return Hot(path, rate, round(exec_s * 1000, 3))
+
+
+def with_hot(rate: float, choose, hot: Hot | None):
+    """``(rate, choose)`` with the hot function's Poisson stream merged in (module docstring):
+    the summed rate, and a chooser that picks the hot path with probability hot / sum."""
+    if hot is None:
+        return rate, choose
+    total = rate + hot.rate
+    share = hot.rate / total
+    query = f"ms={hot.exec_ms:g}"
+
+    def choose_with_hot(elapsed: float, rng: random.Random) -> tuple[str, str]:
+        if rng.random() < share:
+            return hot.path, query
+        return choose(elapsed, rng)
+    return total, choose_with_hot
 
 
 def function_paths(n: int, app: str = "app") -> list[str]:
