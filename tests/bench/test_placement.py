@@ -79,3 +79,14 @@ def test_results_line_describes_the_setup():
         assert part in line, part
     roomy = placement.describe(placement.parse_args(["--setup", "roomy", "--warmup", "0", "--runs", "3"]))
     assert "no hot function" in roomy and "no warm-up" in roomy and "3 runs" in roomy
+
+
+def test_two_balancers_split_the_load_and_report_the_worse_half():
+    args = placement.parse_args(["--only", "pooled,fnlb-x2,fnlb-sticky"])
+    assert args.names == ["pooled", "fnlb-x2", "fnlb-sticky"]
+    half = placement.load_argv("http://127.0.0.1:1", args, "30s", 11, 0.5)
+    assert half[half.index("--rate") + 1] == "20.0"
+    assert half[half.index("--hot") + 1] == "/r/app/hot:50:100ms"
+    merged = placement.merge_summaries([row(102, 0, errors=1), row(150, 0)])
+    assert merged["errors"] == 1 and merged["completed"] == 8400
+    assert merged["latency"]["p99"] == 0.150

@@ -141,3 +141,14 @@ def test_every_balancer_with_the_same_inputs_decides_alike():
         runs.append(picks)
     assert runs[0] == runs[1]
     assert len(set(runs[0])) > 1  # load did spread
+
+
+def test_with_every_node_full_a_new_container_stays_on_the_keys_node():
+    p, ns = policy(load_floor=1, warm_factor=0.5), NodeSet(NODES)
+    order = ns.spill_order(KEY)
+    other = [f"/r/app/f{i}" for i in range(40)]
+    for i, key in enumerate(other):  # every node holds containers of other keys
+        node = call(p, ns, key, 0.0)
+        p.finished(node, key, 0.1, 0.0, 0.1, 200)
+    assert all(p.containers.on(n) >= 2 for n in NODES)
+    assert call(p, ns, KEY, 0.2) == order[0]  # nowhere has room: home

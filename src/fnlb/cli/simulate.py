@@ -99,7 +99,8 @@ def run(cfg, args) -> int:
     total_requests, total_time = 0, 0.0
     for name in names:
         sc = _scenario(cfg, name)
-        workload = sc.build(model, cfg.seed)
+        own = replace(model, **{k: v for k, v in sc.model if getattr(model, k) == getattr(_M, k)})
+        workload = sc.build(own, cfg.seed)
         rows, outcomes = [], {}
         runs = [(policy, simulate, (workload, policy, params)) for policy in policies]
         # Whatever --policy says, the floor comes last: it is what makes a policy's row readable.
@@ -111,11 +112,13 @@ def run(cfg, args) -> int:
             rows.append(report.row(label, out, balanced=label != POOLED))
             outcomes[label] = out
         print(f"### {name}: {sc.summary}\n")
-        print(f"{len(workload.nodes)} nodes x {model.slots} slots, {sc.balancers} balancer(s), "
+        load = (f"{workload.base_rate:.0f} calls/s (hot function {sc.hot_rate:.0f}/s x "
+                f"{sc.hot_exec * 1000:.0f} ms)" if sc.hot_rate else f"mean load {sc.load:.0%}")
+        print(f"{len(workload.nodes)} nodes x {own.slots} slots, {sc.balancers} balancer(s), "
               f"{sc.functions} functions (Zipf {sc.zipf}), {sc.requests} requests over "
-              f"{workload.duration:.0f} s virtual, mean load {sc.load:.0%}, cold start "
-              f"{model.cold_start * 1000:.0f} ms, mean exec {workload.mean_exec * 1000:.0f} ms, "
-              f"idle timeout {model.idle_timeout:.0f} s, nodes {_ON_BUSY[model.on_busy]} when busy, "
+              f"{workload.duration:.0f} s virtual, {load}, cold start "
+              f"{own.cold_start * 1000:.0f} ms, mean exec {workload.mean_exec * 1000:.0f} ms, "
+              f"idle timeout {own.idle_timeout:.0f} s, nodes {_ON_BUSY[own.on_busy]} when busy, "
               f"seed {cfg.seed}\n")
         print(report.table(rows), flush=True)
         if cfg.plots:

@@ -105,6 +105,14 @@ class Scenario:
     changes: tuple[tuple[float, str, int], ...] = ()
     detect: float = 3.0         # seconds before the balancers see a change (health checks)
     warmup: float = 0.1         # the rate ramps up from 0 over this fraction of the run
+    # A Zipf mix at an absolute rate (calls/s; 0: from ``load``) and one more function,
+    # HOT_KEY, with its own rate and a fixed execution time (the live benchmark's load).
+    mix_rate: float = 0.0
+    hot_rate: float = 0.0
+    hot_exec: float = 0.1
+    # The scenario's own node model: Model fields it sets (a model flag left at its default
+    # does not override them).
+    model: tuple[tuple[str, float], ...] = ()
     extra: dict = field(default_factory=dict)
 
     def with_overrides(self, **kw) -> "Scenario":
@@ -120,6 +128,9 @@ def node_names(n: int) -> list[str]:
 
 def function_keys(n: int) -> list[str]:
     return [f"/r/app{i % 97}/fn{i}" for i in range(n)]
+
+
+HOT_KEY = "/r/app/hot"  # the scenarios' hot function (``hot_rate``), beside the Zipf mix
 
 
 class Workload:
@@ -139,7 +150,14 @@ class Workload:
         self.mean_exec = jitter_mean * sum(p * e for p, e in zip(self.zipf.probabilities, self.exec_base))
         self.node_capacity = model.slots / self.mean_exec  # requests/s one node serves at most
         self.nodes = node_names(sc.nodes)
-        self.base_rate = sc.load * self.node_capacity * sc.nodes
+        self.base_rate = sc.mix_rate or sc.load * self.node_capacity * sc.nodes
+        self.hot_share = 0.0
+        if sc.hot_rate > 0:  # one more function, drawn with its share of every arrival
+            self.hot_share = sc.hot_rate / (self.base_rate + sc.hot_rate)
+            self.mean_exec = self.hot_share * sc.hot_exec + (1 - self.hot_share) * self.mean_exec
+            self.base_rate += sc.hot_rate
+            self.keys.append(HOT_KEY)
+            self.exec_base.append(sc.hot_exec)
         self.flash_key = self.keys[min(sc.flash_rank, sc.functions - 1)]
         flash_exec = jitter_mean * self.exec_base[min(sc.flash_rank, sc.functions - 1)]
         self.flash_rate = sc.flash * model.slots / flash_exec if sc.flash > 0 else 0.0
@@ -190,6 +208,7 @@ class Workload:
         balancers = sc.balancers
         flash_key = self.flash_key
         flash_i = self.keys.index(flash_key)
+        hot_share, hot_i = self.hot_share, len(keys) - 1
         t = 0.0
         for _ in range(sc.requests):
             while True:
@@ -202,6 +221,10 @@ class Workload:
                     break
             if thinning and u < self._flash(t):
                 i = flash_i
+            elif hot_share and rand() < hot_share:
+                i = hot_i
+                yield Arrival(t, keys[i], base[i], rng.randrange(balancers) if balancers > 1 else 0)
+                continue
             else:
                 i = index(rng)
             b = rng.randrange(balancers) if balancers > 1 else 0
@@ -218,6 +241,10 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              changes=((1 / 3, "down", -1), (2 / 3, "up", -1))),
     Scenario("grow", "a node is added at mid-run", changes=((0.5, "add", 0),)),
     Scenario("balancers", "four balancers, each with its own view, share the cluster", balancers=4),
+    Scenario("tight", "bench/placement's cluster: 4 x 16 slots, a hot function one node cannot hold, "
+             "20 more functions; the working set just fits",
+             nodes=4, functions=20, requests=42_000, mix_rate=40.0, hot_rate=100.0, hot_exec=0.1,
+             model=(("slots", 16), ("idle_timeout", 10.0), ("exec_spread", 0.0), ("exec_jitter", 0.0))),
 )}
 
 STANDARD = "steady"
