@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: venv demo test bench clean
+.PHONY: venv demo test test-fast lint bench clean
 
 $(BIN)/fnlb: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,17 @@ venv: $(BIN)/fnlb
 demo: venv
 	$(BIN)/fnlb demo
 
-test: venv
+# Lint (ruff) and the pure core's types (mypy, the files in pyproject.toml), then every test.
+lint: venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The tests that start no process (pure objects, in-process servers): seconds, not minutes.
+test-fast: lint
+	$(BIN)/python -m pytest -m "not process" $(PYTEST_ARGS)
 
 bench: venv
 	bench/proxy

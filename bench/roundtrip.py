@@ -55,8 +55,13 @@ class Transport:
 
 
 class StubDispatcher:
+    """fnlb.proxy.dispatcher.Dispatcher with no routing: every request goes to NODE."""
+
     def begin(self, key, now):
         return NODE
+
+    def begin_retry(self, key, tried, now):
+        return None     # the stub node never fails
 
     def request_done(self, *args):
         pass
@@ -68,23 +73,24 @@ class StubDispatcher:
 def setup(real: bool, stats: bool):
     from collections import deque
 
-    from fnlb.cli.flags import parse
-    from fnlb.cli.serve import FLAGS
+    from fnlb.config.flags import parse
+    from fnlb.config.serve import FLAGS, ServeConfig
     from fnlb.proxy.client import TRAFFIC, ClientProtocol
     from fnlb.proxy.pool import Pool
     from fnlb.proxy.server import ProxyServer
     from fnlb.proxy.upstream import UpstreamProtocol
 
-    cfg, _ = parse(FLAGS, ["--listen", "127.0.0.1:1", "--mgmt-listen", "127.0.0.1:2", f"--stats={str(stats).lower()}"],
-                   env={})
+    ns, _ = parse(FLAGS, ["--listen", "127.0.0.1:1", "--mgmt-listen", "127.0.0.1:2", f"--stats={str(stats).lower()}"],
+                  env={})
+    cfg = ServeConfig.from_namespace(ns)
     if real:
         from fnlb.app import Balancer
         dispatcher = Balancer(cfg)
         dispatcher.router.set_nodes([NODE])
     else:
         dispatcher = StubDispatcher()
-    server = ProxyServer(dispatcher, cfg, None)
-    server.pool = Pool(None, cfg)
+    server = ProxyServer(dispatcher, cfg.proxy, None, cfg.routing.expose_wait_header)
+    server.pool = Pool(None, cfg.proxy, cfg.routing.expose_wait_header)
     up = UpstreamProtocol(server.pool, NODE)
     up_transport = Transport()
     up.connection_made(up_transport)

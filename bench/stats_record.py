@@ -9,8 +9,8 @@ stats are on) is measured too and subtracted.
 """
 
 import time
-from types import SimpleNamespace
 
+from fnlb.observability.options import ObservabilityConfig
 from fnlb.observability.stats import StatsRecorder
 
 T0 = 1_700_000_000.0
@@ -33,7 +33,7 @@ def per_call_ns(recorder, n=500_000) -> float:
 
 def main() -> None:
     base = min(per_call_ns(Noop()) for _ in range(3))
-    real = min(per_call_ns(StatsRecorder(SimpleNamespace(), clock_offset=0.0)) for _ in range(3))
+    real = min(per_call_ns(StatsRecorder(ObservabilityConfig(), clock_offset=0.0)) for _ in range(3))
     print(f"no-op call {base:.0f} ns, record() {real:.0f} ns: stats cost {real - base:.0f} ns per request")
 
 

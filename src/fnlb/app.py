@@ -3,22 +3,15 @@
 Theory of operation
 -------------------
 ``Balancer`` owns one instance of each component and is the only object that knows them
-all. The data path (``fnlb.proxy``) sees it through four calls; ``now`` is the caller's
-``time.monotonic()``, read once and shared by everything done for that event:
+all. The data path (``fnlb.proxy``) sees it as a ``Dispatcher``: the four calls
+``begin``, ``begin_retry``, ``request_done`` and ``upstream_failed``, specified in
+``fnlb.proxy.dispatcher`` (what each means, when the proxy makes it, and the promise that
+every node handed out gets exactly one outcome). ``begin_retry`` applies the failover
+rule of ``fnlb.routing.failover`` with ``--retries``.
 
-* ``begin(key, now)`` picks a node for a new request and counts the request as sent to it
-  (None when no node is healthy; then nothing was counted);
-* then exactly one of
-  ``request_done(node, key, status, latency, wait_header, now)`` when the exchange ended
-  (status is the node's status; 499 if the client went away first; 0 if the node broke
-  the connection after part of the response was sent; 502/504 when fnlb answered), or
-  ``upstream_failed(node, key, now)`` when the node refused, reset or timed out before any
-  byte of the response (a passive health failure; the proxy may then retry on
-  ``begin_retry(key, tried, now)``, which is ``begin`` for the next node of the key's
-  order that is not in ``tried``, and is again followed by exactly one of the two).
-
-Everything else (health checks, store sync, stats, metrics, the management API) hangs off
-the same object. All routing state lives in pure objects that the simulator also uses.
+Everything else (health checks, store sync, stats, metrics, the management API of
+``fnlb.api``) hangs off the same object. All routing state lives in pure objects that the
+simulator also uses.
 """
 
 from __future__ import annotations
@@ -27,7 +20,9 @@ import asyncio
 import logging
 import signal
 
-from fnlb.admin.http import MgmtApp
+from fnlb.api.http import MgmtApp
+from fnlb.config.serve import ServeConfig
+from fnlb.routing.failover import next_try
 from fnlb.routing.waitheader import _cache as _wait_cache
 from fnlb.routing.waitheader import parse_wait  # fast path for the forms nodes send
 
@@ -41,11 +36,14 @@ class Balancer:
         from fnlb.observability.stats import make_recorder
         from fnlb.routing.router import build_router
 
-        self.cfg = cfg
-        self.router = build_router(cfg)
-        self.stats = make_recorder(cfg)
-        self.registry = NodeRegistry(cfg, on_healthy_change=self.router.set_nodes)
-        self.mgmt = MgmtApp(admin_token=cfg.admin_token)
+        # A ServeConfig, or a parsed namespace of the serve flags (tests, benchmarks, which
+        # becomes one here, once); each component then gets its own concern's config.
+        self.cfg = cfg = ServeConfig.of(cfg)
+        self.router = build_router(cfg.routing)
+        self.stats = make_recorder(cfg.observability)
+        self.registry = NodeRegistry(cfg.nodes, on_healthy_change=self.router.set_nodes)
+        self.mgmt = MgmtApp(admin_token=cfg.nodes.admin_token)
+        self.retries = cfg.nodes.retries
         self.server = None
         self._register_endpoints()
         # the per-request calls, bound once (the components never replace them)
@@ -57,15 +55,13 @@ class Balancer:
         self._suspects = self.registry.suspects  # the registry mutates it, never replaces it
 
     def _register_endpoints(self) -> None:
-        from fnlb.nodes import api as nodes_api
-        from fnlb.observability import api as observability_api
-        from fnlb.routing import api as routing_api
+        from fnlb.api import nodes, observability, routing
 
-        nodes_api.register(self.mgmt, self)
-        routing_api.register(self.mgmt, self)
-        observability_api.register(self.mgmt, self)
+        nodes.register(self.mgmt, self)
+        routing.register(self.mgmt, self)
+        observability.register(self.mgmt, self)
 
-    # -- the data path's interface (hot: keep these lean) -------------------------------
+    # -- the data path's interface, fnlb.proxy.dispatcher (hot: keep these lean) --------
 
     def begin(self, key: str, now: float) -> str | None:
         nodeset = self.router.nodeset
@@ -74,11 +70,10 @@ class Balancer:
         return self._begin(key, nodeset, now)
 
     def begin_retry(self, key: str, tried: list[str], now: float) -> str | None:
-        for node in self.router.order(key, now):
-            if node not in tried:
-                self._started(node, key, now)
-                return node
-        return None
+        node = next_try(self.router.order(key, now), tried, self.retries)
+        if node is not None:
+            self._started(node, key, now)
+        return node
 
     def request_done(self, node: str, key: str, status: int, latency: float, wait_header: bytes | None,
                      now: float) -> None:
@@ -115,20 +110,20 @@ class Balancer:
 
         # Built first: it validates the TLS files, and a usage error must come before any
         # node-store activity is logged.
-        self.server = ProxyServer(self, self.cfg, self.mgmt)
+        self.server = ProxyServer(self, self.cfg.proxy, self.mgmt, self.cfg.routing.expose_wait_header)
         await self.registry.start()
         await self.server.start()
 
     async def shutdown(self) -> None:
         if self.server is not None:
-            await self.server.shutdown(self.cfg.shutdown_timeout)
+            await self.server.shutdown(self.cfg.proxy.shutdown_timeout)
         await self.registry.stop()
 
 
-async def serve(cfg) -> None:
+async def serve(cfg: ServeConfig) -> None:
     from fnlb.observability.logs import setup_logging
 
-    setup_logging(cfg)
+    setup_logging(cfg.observability)
     balancer = Balancer(cfg)
     await balancer.start()
     stop = asyncio.Event()
@@ -140,7 +135,7 @@ async def serve(cfg) -> None:
     await balancer.shutdown()
 
 
-def run_balancer(cfg) -> int:
+def run_balancer(cfg: ServeConfig) -> int:
     import uvloop
 
     uvloop.run(serve(cfg))

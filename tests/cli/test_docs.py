@@ -7,7 +7,7 @@ import re
 import pytest
 
 from fnlb.cli import COMMANDS
-from fnlb.cli.flags import parse
+from fnlb.config.flags import parse
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOCS = "\n".join(p.read_text() for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
@@ -47,8 +47,8 @@ def _serve_flag_groups():
 
 
 def _default_cell(flag) -> str:
-    from fnlb.cli.flags import duration
-    from fnlb.goduration import format_seconds
+    from fnlb.config.flags import duration
+    from fnlb.config.goduration import format_seconds
 
     d = flag.default
     if flag.is_bool:

@@ -5,9 +5,8 @@ import sys
 
 import pytest
 
-from fnlb.cli.flags import (Flag, UsageError, boolean, csv_list, duration, integer, listen_address,
-                            parse, size)
-from fnlb.cli.serve import FLAGS as SERVE_FLAGS
+from fnlb.config.flags import Flag, UsageError, boolean, csv_list, duration, integer, listen_address, parse, size
+from fnlb.config.serve import FLAGS as SERVE_FLAGS
 
 FLAGS = [
     Flag("config", "", "config file"),

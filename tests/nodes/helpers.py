@@ -8,12 +8,12 @@ from tests.support.http import http  # noqa: F401  (re-exported)
 
 
 def make_cfg(*argv: str):
-    """The serve configuration for these flags (environment ignored)."""
-    from fnlb.cli.flags import parse
-    from fnlb.cli.serve import FLAGS
+    """The serve configuration (a ServeConfig) for these flags (environment ignored)."""
+    from fnlb.config.flags import parse
+    from fnlb.config.serve import FLAGS, ServeConfig
 
-    cfg, _ = parse(FLAGS, list(argv), env={})
-    return cfg
+    ns, _ = parse(FLAGS, list(argv), env={})
+    return ServeConfig.from_namespace(ns)
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.02, what: str = "condition"):

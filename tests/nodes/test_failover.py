@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from tests.nodes.helpers import http as call, wait_for
+from tests.nodes.helpers import http as call
+from tests.nodes.helpers import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -21,7 +21,7 @@ async def until(predicate, timeout, what="condition"):
 def run(fn, *flags):
     async def main():
         changes = []
-        registry = NodeRegistry(make_cfg(*flags), changes.append)
+        registry = NodeRegistry(make_cfg(*flags).nodes, changes.append)
         await registry.start()
         try:
             return await fn(registry, changes)
@@ -145,7 +145,7 @@ def test_checks_of_one_node_never_overlap():
 
         server = await asyncio.start_server(hang, "127.0.0.1", 0)
         addr = "127.0.0.1:%d" % server.sockets[0].getsockname()[1]
-        registry = NodeRegistry(make_cfg("--hc-interval", "0.05", "--hc-timeout", "0.5", "--nodes", addr),
+        registry = NodeRegistry(make_cfg("--hc-interval", "0.05", "--hc-timeout", "0.5", "--nodes", addr).nodes,
                                 lambda nodes: None)
         await registry.start()
         await asyncio.sleep(1.8)
@@ -172,7 +172,7 @@ def test_check_path_and_host_header():
 
         server = await asyncio.start_server(answer, "127.0.0.1", 0)
         addr = "127.0.0.1:%d" % server.sockets[0].getsockname()[1]
-        registry = NodeRegistry(make_cfg("--hc-path", "/health?x=1", "--nodes", addr), lambda nodes: None)
+        registry = NodeRegistry(make_cfg("--hc-path", "/health?x=1", "--nodes", addr).nodes, lambda nodes: None)
         await registry.start()
         await until(lambda: registry.snapshot()[addr] == "online", 3)
         await registry.stop()
@@ -204,7 +204,7 @@ def test_bracketed_ipv6_node_is_checked():
         except OSError:
             pytest.skip("cannot listen on ::1")
         addr = "[::1]:%d" % server.sockets[0].getsockname()[1]
-        registry = NodeRegistry(make_cfg("--nodes", addr), lambda nodes: None)
+        registry = NodeRegistry(make_cfg("--nodes", addr).nodes, lambda nodes: None)
         await registry.start()
         await until(lambda: registry.snapshot()[addr] == "online", 3)
         await registry.stop()

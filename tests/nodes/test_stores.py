@@ -1,11 +1,10 @@
 """The three stores against the same expectations; PostgreSQL for real."""
 
 import asyncio
-import os
 
 import pytest
 
-from fnlb.cli.flags import UsageError
+from fnlb.config.flags import UsageError
 from fnlb.nodes.store import from_url
 from fnlb.nodes.store.memory import MemoryStore
 from fnlb.nodes.store.postgres import PostgresStore

@@ -3,11 +3,11 @@
 import io
 import json
 import logging
-from types import SimpleNamespace
 
 import pytest
 
 from fnlb.observability.logs import JsonFormatter, TextFormatter, log_access, setup_logging
+from fnlb.observability.options import ObservabilityConfig
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_setup_logging_sets_level_and_format():
     root = logging.getLogger()
     saved = root.handlers[:], root.level
     try:
-        setup_logging(SimpleNamespace(log_level="warning", log_format="json"))
+        setup_logging(ObservabilityConfig(log_level="warning", log_format="json"))
         assert root.level == logging.WARNING
         assert isinstance(root.handlers[-1].formatter, JsonFormatter)
     finally:

@@ -2,7 +2,7 @@
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.observability.fakes import T0, get, make_balancer
+from tests.api.fakes import T0, get, make_balancer
 
 A, B = "127.0.0.1:8080", "127.0.0.1:8081"
 

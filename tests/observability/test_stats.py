@@ -1,19 +1,18 @@
 """StatsRecorder as a pure object: explicit ``now``, no clock, no event loop."""
 
 import tracemalloc
-from types import SimpleNamespace
 
 import pytest
 
-from fnlb.observability.stats import (LATENCY_BOUNDS, OTHER, StatsRecorder, merge_ewma, quantiles,
-                                      rfc3339)
+from fnlb.observability.options import ObservabilityConfig
+from fnlb.observability.stats import LATENCY_BOUNDS, OTHER, StatsRecorder, merge_ewma, quantiles, rfc3339
 
 T0 = 1_700_000_000.0          # a whole second; clock_offset=0 makes now == Unix time
 A, B = "127.0.0.1:8080", "127.0.0.1:8081"
 
 
 def recorder(**cfg):
-    return StatsRecorder(SimpleNamespace(**cfg), clock_offset=0.0)
+    return StatsRecorder(ObservabilityConfig(**cfg), clock_offset=0.0)
 
 
 def by_key(rows):
@@ -132,7 +131,7 @@ def test_top_functions_rank_by_recent_rate():
         for _ in range(5):
             s.record(A, "/old", 200, 0.01, 0.1, False, T0 + sec)
     for sec in range(100, 120):
-        for n in range(3):
+        for _ in range(3):
             s.record(A, "/new-busy", 200, 0.01, 0.2, False, T0 + sec)
         s.record(B, "/new-quiet", 200, 0.01, None, False, T0 + sec)
     top = s.top_functions_now(T0 + 121)
@@ -169,16 +168,16 @@ def test_late_sample_goes_to_the_live_second():
 def test_stats_off_records_nothing_but_readers_still_work():
     from fnlb.observability.stats import NullRecorder, make_recorder
 
-    s = make_recorder(SimpleNamespace(stats=False))
+    s = make_recorder(ObservabilityConfig(stats=False))
     assert isinstance(s, NullRecorder)
     s.record(A, "/f", 200, 0.01, 0.1, False, 5.0)
     s.count_retry(A, "/f", 5.0)
     assert s.rows(10.0) == [] and s.node_totals(10.0) == {}
-    assert type(make_recorder(SimpleNamespace())) is StatsRecorder
+    assert type(make_recorder(ObservabilityConfig())) is StatsRecorder
 
 
 def test_seconds_split_exactly_at_the_boundary_with_an_offset():
-    s = StatsRecorder(SimpleNamespace(), clock_offset=T0 - 100.25)     # monotonic 100.25 = T0
+    s = StatsRecorder(ObservabilityConfig(), clock_offset=T0 - 100.25)     # monotonic 100.25 = T0
     s.record(A, "/f", 200, 0.01, None, False, 100.25 + 0.999)
     s.record(A, "/f", 200, 0.01, None, False, 100.25 + 1.0)
     s.record(A, "/f", 200, 0.01, None, False, 100.25 + 1.5)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from fnlb.app import Balancer
-from fnlb.cli.flags import parse
-from fnlb.cli.serve import FLAGS
+from fnlb.config.flags import parse
+from fnlb.config.serve import FLAGS
 from tests.support.procs import free_port
 
 

@@ -1,7 +1,6 @@
 """Pure helpers of the wire format (no sockets)."""
 
-from fnlb.proxy.wire import (HOP_BY_HOP, chunk, connection_names, drop_named, error_response, local_response,
-                             status_line)
+from fnlb.proxy.wire import HOP_BY_HOP, chunk, connection_names, drop_named, error_response, local_response, status_line
 
 
 def test_status_line_uses_standard_phrases():

@@ -14,9 +14,9 @@ since= values, arbitrary methods: never a 5xx, every error is JSON {"msg"}.
 from __future__ import annotations
 
 import json
-from collections import Counter
 import socket
 import urllib.parse
+from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck, given, settings

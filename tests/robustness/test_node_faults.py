@@ -11,8 +11,17 @@ import time
 
 import pytest
 
-from tests.robustness.helpers import (FaultNode, Load, SimNode, assert_clean, nodes_state, still_serves,
-                                      summary, wait_for, wait_online)
+from tests.robustness.helpers import (
+    FaultNode,
+    Load,
+    SimNode,
+    assert_clean,
+    nodes_state,
+    still_serves,
+    summary,
+    wait_for,
+    wait_online,
+)
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -162,7 +171,10 @@ def test_slow_node_beyond_upstream_timeout_gets_504(start_fnlb):
 
 def test_flapping_node(start_fnlb):
     with FaultNode() as steady, FaultNode() as flappy:
-        lb = start(start_fnlb, [steady, flappy])
+        # --policy sticky: the default keeps each function's calls on the node holding its
+        # warm containers, so a node that comes back gets calls again only as functions need
+        # new containers (tests/routing/test_warm.py); here the point is that it is used at once.
+        lb = start(start_fnlb, [steady, flappy], "--policy", "sticky")
         with Load(lb.port, PATHS, threads=4) as load:
             time.sleep(0.5)
             for _ in range(6):          # down 0.4 s, up 0.4 s

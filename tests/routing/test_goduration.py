@@ -2,7 +2,7 @@
 
 import pytest
 
-from fnlb.goduration import DurationError, format_ns, format_seconds, parse_ns, parse_seconds
+from fnlb.config.goduration import DurationError, format_ns, format_seconds, parse_ns, parse_seconds
 from fnlb.routing.waitheader import parse_wait
 
 MS, S, M, H = 1_000_000, 1_000_000_000, 60_000_000_000, 3_600_000_000_000

@@ -280,7 +280,7 @@ def test_sticky_judges_a_node_new_to_the_key_by_its_overall_wait():
 
 
 def test_sticky_node_wait_is_fed_by_every_sample():
-    p, ns = policy("sticky"), NodeSet(NODES)
+    p = policy("sticky")
     p.started(NODES[1], "/a", 0.0)
     p.finished(NODES[1], "/a", 0.5, 2.0, 2.1, 200)
     assert p.node_waits.get(NODES[1], "", 0.5) == 2.0  # raw, even if the pair's sample is capped
@@ -392,7 +392,7 @@ def test_sticky_new_container_goes_home_when_home_has_room():
 
 
 def test_sticky_failed_node_forgets_its_hot_containers():
-    p, ns = policy("sticky"), NodeSet(NODES)
+    p = policy("sticky")
     p.started(NODES[2], KEY, 0.0)
     p.finished(NODES[2], KEY, 0.0, None, 0.0, 502)
     assert NODES[2] not in p.hot[KEY]

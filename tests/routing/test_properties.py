@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fnlb.goduration import DurationError, parse_ns
+from fnlb.config.goduration import DurationError, parse_ns
 from fnlb.routing.hashing import jump
 from fnlb.routing.nodeset import NodeSet
 from fnlb.routing.waitheader import _parse, parse_wait

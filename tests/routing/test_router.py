@@ -1,14 +1,10 @@
 """The Router contract the balancer, observability and the simulator rely on."""
 
-import asyncio
 import random
 from types import SimpleNamespace
 
-import pytest
-
-from fnlb.admin.http import MgmtApp, Request
-from fnlb.routing import api
-from fnlb.routing.options import FLAGS
+from fnlb.config.typed import from_namespace
+from fnlb.routing.options import FLAGS, RoutingConfig
 from fnlb.routing.policies import make_policy
 from fnlb.routing.policy import Params
 from fnlb.routing.router import Router, build_router
@@ -16,10 +12,15 @@ from fnlb.routing.router import Router, build_router
 NODES = ["127.0.0.1:8082", "127.0.0.1:8080", "127.0.0.1:8081"]
 
 
-def cfg(**over):
+def flags(**over):
+    """The namespace the routing flags parse to, by default with every flag's default."""
     values = {f.attr: f.default for f in FLAGS}
     values.update(over)
     return SimpleNamespace(**values)
+
+
+def cfg(**over):
+    return RoutingConfig.from_namespace(flags(**over))
 
 
 def test_build_router_from_flags():
@@ -31,16 +32,18 @@ def test_build_router_from_flags():
 
 
 def test_build_router_defaults_to_the_default_policy():
-    assert build_router(SimpleNamespace()).policy.name == "default"
+    assert build_router(RoutingConfig()).policy.name == "default"
+    assert RoutingConfig.from_namespace(SimpleNamespace()) == RoutingConfig()  # a command without the flags
 
 
 def test_flag_defaults_match_params():
     d = Params()
-    c = cfg()
+    c = flags()
     for name in ("bounded_factor", "wait_table_size", "wait_grace", "wait_fade", "spill_wait",
                  "spill_wait_max", "spill_keep", "load_factor", "load_floor"):
         assert getattr(c, name) == getattr(d, name)
-    assert Params.from_cfg(c) == d
+    assert from_namespace(Params, c) == d
+    assert RoutingConfig.from_namespace(c) == RoutingConfig(params=d)
 
 
 def test_no_nodes():
@@ -103,32 +106,3 @@ def test_the_data_path_round_trip_moves_a_slow_key_and_brings_it_back():
     assert seen[-200:].count(primary) < 50  # spread away
     now += 5.0  # no samples: the stale wait stops repelling
     assert all(r.pick(key, now) == primary for _ in range(100))
-
-
-def test_route_endpoint():
-    r = build_router(cfg())
-    r.set_nodes(NODES)
-    app = MgmtApp()
-    api.register(app, SimpleNamespace(router=r))
-
-    def get(qs):
-        resp = asyncio.run(app.handle(Request("GET", "/1/lb/route", qs)))
-        import json
-        return resp.status, json.loads(resp.body)
-
-    status, body = get("key=/r/app/hello")
-    assert status == 200
-    assert body["key"] == "/r/app/hello" and body["node"] == "127.0.0.1:8081"
-    assert body["order"][0] == "127.0.0.1:8081" and sorted(body["order"]) == sorted(NODES)
-    status, body = get("key=%2Fr%2Fapp%2Fworld")
-    assert (status, body["node"]) == (200, "127.0.0.1:8082")
-    status, body = get("key=/r/caf%C3%A9")
-    assert body["key"] == "/r/café"
-    assert body["order"][0] == r.nodeset.primary("/r/café".encode().decode("latin-1"))
-    status, body = get("")
-    assert status == 400 and "key" in body["msg"]
-    status, body = get("key=")
-    assert status == 200 and body["key"] == "" and body["node"] == "127.0.0.1:8082"
-    r.set_nodes([])
-    status, body = get("key=/x")
-    assert status == 200 and body == {"key": "/x", "node": None, "order": []}

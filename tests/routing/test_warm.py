@@ -147,8 +147,24 @@ def test_with_every_node_full_a_new_container_stays_on_the_keys_node():
     p, ns = policy(load_floor=1, warm_factor=0.5), NodeSet(NODES)
     order = ns.spill_order(KEY)
     other = [f"/r/app/f{i}" for i in range(40)]
-    for i, key in enumerate(other):  # every node holds containers of other keys
+    for key in other:  # every node holds containers of other keys
         node = call(p, ns, key, 0.0)
         p.finished(node, key, 0.1, 0.0, 0.1, 200)
     assert all(p.containers.on(n) >= 2 for n in NODES)
     assert call(p, ns, KEY, 0.2) == order[0]  # nowhere has room: home
+
+
+def test_a_node_that_joins_takes_the_new_containers_of_crowded_nodes():
+    """Calls stay on warm containers, but once the other nodes hold more than the bound,
+    new containers go to the node that joined, and its idle ones are then reused first."""
+    p = policy(load_floor=1)
+    two, three = NodeSet(NODES[:2]), NodeSet(NODES[:3])
+    keys = [f"/r/app/f{i}" for i in range(12)]
+    for key in keys:
+        node = call(p, two, key, 0.0)
+        p.finished(node, key, 0.1, 0.0, 0.1, 200)
+    joined = NODES[2]
+    moved = [key for key in keys if call(p, three, key, 1.0) == joined]
+    assert moved == [] and p.containers.on(joined) == 0  # idle containers elsewhere: reused
+    grown = {call(p, three, key, 1.0) for key in keys}  # each key's second call needs a container
+    assert joined in grown

@@ -52,7 +52,7 @@ def test_demo_stops_on_ctrl_c_with_exit_0():
 def test_scenario_phases_scale_with_the_duration():
     for duration in (10.0, 120.0):
         s = DemoScenario(duration, base_rate=20, hot_rate=70, trickle=2)
-        at = lambda frac: duration * frac  # noqa: E731
+        at = lambda frac, duration=duration: duration * frac  # noqa: E731
         assert [s.phase(at(f)) for f in (0.1, 0.25, 0.5, 0.75, 0.9)] == ["steady", "heating", "hot", "cooling", "calm"]
         assert s.hot_rate(at(0.1)) == 2 and s.hot_rate(at(0.5)) == 70 and s.hot_rate(at(0.95)) == 2
         assert 2 < s.hot_rate(at(0.275)) < 70

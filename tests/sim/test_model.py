@@ -141,7 +141,8 @@ def _simulate(m: NodeModel, arrivals):
 
 @pytest.mark.parametrize("on_busy", ["cold", "queue"])
 def test_invariants_hold_on_random_workloads(on_busy):
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
     arrival = st.tuples(st.floats(0, 20), st.sampled_from(["/r/a/f", "/r/a/g", "/r/a/h"]), st.floats(0, 2))
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from fnlb.goduration import parse_ns
+from fnlb.config.goduration import parse_ns
 from tests.sim.helpers import SimNodes
 from tests.support.procs import Proc, fnlb_argv
 

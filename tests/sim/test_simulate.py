@@ -44,7 +44,7 @@ def test_every_policy_sees_the_same_arrivals():
 
 
 def _cluster(policy: str, names, balancers=1, changes=(), slots=4):
-    return Cluster(names, balancers, lambda b: Router(make_policy(policy)), NodeConfig(slots, 30.0, 0.2),
+    return Cluster(names, balancers, lambda b, policy=policy: Router(make_policy(policy)), NodeConfig(slots, 30.0, 0.2),
                    changes, detect=0.5)
 
 
@@ -80,6 +80,30 @@ def test_failed_node_requests_are_retried_elsewhere():
     assert out.completed == 10 and out.errors == 0
     assert out.retries == 10  # all ten were held by the node when it failed: each went to the other
     assert cluster.nodes[home].model.calls == 0  # a fresh model after the crash
+
+
+@pytest.mark.parametrize("retries, errors", [(2, 5), (3, 0)])
+def test_failover_obeys_the_proxys_retries_budget(retries, errors):
+    """Three of four nodes down before the balancer knows: a request is refused by each
+    node it tries, and reaches the fourth only with a budget of three retries."""
+    names = [f"10.0.0.{i}:8080" for i in range(1, 5)]
+    router = Router(make_policy("consistent"))
+    router.set_nodes(names)
+    order = router.order("/r/a/f", 0.0)
+    arrivals = [Arrival(1.0 + i * 0.1, "/r/a/f", 0.05, 0) for i in range(5)]
+    cluster = Cluster(names, 1, lambda b: Router(make_policy("consistent")), NodeConfig(4, 30.0, 0.2),
+                      [Change(0.5, "down", name) for name in order[:3]], detect=10.0, retries=retries)
+    out = cluster.run(arrivals)
+    assert (out.completed, out.errors, out.retries) == (5, errors, 15)
+    assert cluster.nodes[order[3]].model.calls == 5 - errors
+
+
+def test_failover_default_budget_is_the_proxys():
+    from fnlb.config.flags import parse
+    from fnlb.nodes.options import FLAGS
+
+    cfg, _ = parse(FLAGS, [], env={})
+    assert Cluster([], 1, lambda b: Router(make_policy("consistent"))).retries == cfg.retries
 
 
 def _home(names, key):
@@ -150,7 +174,7 @@ def test_queue_mode_completes_every_request(scenario):
     """``--on-busy queue`` in the engine: crashes and several balancers included."""
     w = SCENARIOS[scenario].with_overrides(**SMALL).build(Model(slots=8, on_busy="queue"), seed=7)
     for policy in ("default", "consistent"):
-        cluster = Cluster(w.nodes, w.scenario.balancers, lambda b: Router(make_policy(policy)),
+        cluster = Cluster(w.nodes, w.scenario.balancers, lambda b, policy=policy: Router(make_policy(policy)),
                           w.model.node_config(), w.changes, w.scenario.detect)
         out = cluster.run(w.arrivals())
         assert out.completed == out.arrived == SMALL["requests"] and out.errors == 0

@@ -1,9 +1,11 @@
 """The ``fnlb`` command: ``fnlb [serve] FLAGS`` runs the balancer; other subcommands are tools.
 
 Each subcommand is a module here exposing SUMMARY, FLAGS, run(cfg, args) -> int and
-optionally USAGE_TAIL and ALLOW_POSITIONALS. Modules are imported only when their command
-runs, so that quick tools such as ``fnlb route`` never pay for the event loop or the
-database driver.
+optionally USAGE_TAIL, ALLOW_POSITIONALS and ENV_ALIASES. The flags are parsed by
+``fnlb.config.flags``; ``run`` gets the flat namespace and turns it into the typed configs
+it hands on (``fnlb.config``). Modules are imported only when their command runs, so that
+quick tools such as ``fnlb route`` never pay for the event loop or the database driver.
+Only this package imports ``fnlb.cli``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import importlib
 import os
 import sys
 
-from fnlb.cli.flags import UsageError, help_text, parse
+from fnlb.config.flags import UsageError, help_text, parse
 
 COMMANDS = {
     "serve": "fnlb.cli.serve",

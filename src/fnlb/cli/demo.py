@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fnlb.cli.flags import Flag, choice, duration, integer, number
-from fnlb.routing.options import POLICIES
+from fnlb.config.flags import Flag, choice, duration, integer, number
+from fnlb.routing.options import POLICIES, RoutingConfig
 
 SUMMARY = """Run the balancer in front of simulated nodes under a scripted load.
 
@@ -17,7 +17,7 @@ FLAGS = [
     Flag("count", 3, "number of simulated nodes", integer(1, 50), "N"),
     Flag("rate", 20.0, "requests per second of the steady background mix", number(0.0), "PER_SECOND"),
     Flag("hot-rate", 70.0, "peak requests per second of the function that turns hot", number(0.0), "PER_SECOND"),
-    Flag("policy", "default", "the balancer's placement policy", choice(*POLICIES), "NAME"),
+    Flag("policy", RoutingConfig().policy, "the balancer's placement policy", choice(*POLICIES), "NAME"),
     Flag("seed", 0, "seed of the load and the nodes; 0 = from the clock", integer(0), "N"),
 ]
 

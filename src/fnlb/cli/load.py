@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fnlb.cli.flags import Flag, boolean, csv_list, duration, integer, number
+from fnlb.config.flags import Flag, boolean, csv_list, duration, integer, number
 
 SUMMARY = """Send open-loop load (Poisson arrivals) and report latency, errors, cold starts, node shares.
 
@@ -57,9 +57,8 @@ def run(cfg, args) -> int:
 
     import uvloop
 
-    from fnlb.cli.flags import UsageError
-    from fnlb.sim.load import (LoadGenerator, Target, function_paths, parse_exec_mix, parse_hot, with_hot,
-                               zipf_chooser)
+    from fnlb.config.flags import UsageError
+    from fnlb.sim.load import LoadGenerator, Target, function_paths, parse_exec_mix, parse_hot, with_hot, zipf_chooser
     from fnlb.sim.summary import format_text, summarize
 
     try:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import sys
 
-from fnlb.cli.flags import Flag, UsageError, csv_list
+from fnlb.config.flags import Flag, UsageError, csv_list
 from fnlb.routing.options import FLAGS as ROUTING_FLAGS
+from fnlb.routing.options import RoutingConfig
 
 SUMMARY = "Print the node each KEY (a request path) routes to: one 'KEY<TAB>NODE' line per key."
 USAGE_TAIL = " KEY [KEY ...]"
@@ -29,7 +30,7 @@ def run(cfg, args) -> int:
         raise UsageError("--nodes is required (e.g. --nodes 10.0.0.1:8080,10.0.0.2:8080)")
     if not args:
         raise UsageError("give at least one KEY (a request path such as /r/app/hello)")
-    router = build_router(cfg)
+    router = build_router(RoutingConfig.from_namespace(cfg))
     router.set_nodes(cfg.nodes)
     out = sys.stdout
     for key in args:

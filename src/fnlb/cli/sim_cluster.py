@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fnlb.cli.flags import Flag, integer
-from fnlb.sim.options import ENDPOINTS_HELP, MODEL_FLAGS
+from fnlb.config.flags import Flag, integer
+from fnlb.sim.options import ENDPOINTS_HELP, MODEL_FLAGS, SimNodeConfig
 
 SUMMARY = "Run N simulated function nodes on consecutive ports; prints one address per line.\n" + ENDPOINTS_HELP
 FLAGS = [
@@ -15,10 +15,10 @@ FLAGS = [
 
 
 def run(cfg, args) -> int:
-    from fnlb.cli.flags import UsageError
+    from fnlb.config.flags import UsageError
     from fnlb.sim.runner import run_nodes
 
     if cfg.base_port and cfg.base_port + cfg.count - 1 > 65535:
         raise UsageError("--base-port + --count goes beyond port 65535")
     ports = [cfg.base_port + i if cfg.base_port else 0 for i in range(cfg.count)]
-    return run_nodes(cfg, [((cfg.host, port), "") for port in ports])
+    return run_nodes(SimNodeConfig.from_namespace(cfg), [((cfg.host, port), "") for port in ports])

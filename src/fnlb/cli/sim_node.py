@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fnlb.cli.flags import Flag, listen_address
-from fnlb.sim.options import ENDPOINTS_HELP, MODEL_FLAGS
+from fnlb.config.flags import Flag, listen_address
+from fnlb.sim.options import ENDPOINTS_HELP, MODEL_FLAGS, SimNodeConfig
 
 SUMMARY = "Run a simulated Fn function node (slots, hot containers, cold starts, a queue).\n" + ENDPOINTS_HELP
 FLAGS = [
@@ -17,4 +17,4 @@ FLAGS = [
 def run(cfg, args) -> int:
     from fnlb.sim.runner import run_nodes
 
-    return run_nodes(cfg, [(cfg.listen, cfg.name)])
+    return run_nodes(SimNodeConfig.from_namespace(cfg), [(cfg.listen, cfg.name)])

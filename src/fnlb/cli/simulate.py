@@ -14,7 +14,8 @@ import sys
 import time
 from dataclasses import replace
 
-from fnlb.cli.flags import Flag, UsageError, choice, duration, integer, number
+from fnlb.config.flags import Flag, UsageError, choice, duration, integer, number
+from fnlb.config.typed import from_namespace
 from fnlb.routing.options import FLAGS as ROUTING_FLAGS
 from fnlb.routing.options import POLICIES
 from fnlb.sim.options import MODEL_FLAGS
@@ -92,7 +93,7 @@ def run(cfg, args) -> int:
             raise UsageError(str(exc)) from None
     names = list(SCENARIOS) if cfg.scenario == "all" else [cfg.scenario]
     policies = list(POLICIES) if cfg.policy == "all" else [cfg.policy]
-    params = Params.from_cfg(cfg)
+    params = from_namespace(Params, cfg)
     model = Model(slots=cfg.slots, idle_timeout=cfg.idle_timeout, cold_start=cfg.cold_start,
                   on_busy=cfg.on_busy, exec_median=cfg.exec, exec_spread=cfg.exec_spread,
                   exec_jitter=cfg.exec_jitter)

@@ -42,7 +42,8 @@ def validate(addr: str) -> str:
 
 
 def split(addr: str) -> tuple[str, int]:
-    """(host, port) of a validated address, IPv6 brackets removed, for connecting."""
+    """(host, port) of a validated address, IPv6 brackets removed, for connecting (the
+    health checker's and the proxy pool's connections both split addresses here)."""
     host, _, port = addr.rpartition(":")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]

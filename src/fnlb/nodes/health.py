@@ -47,9 +47,12 @@ PASSIVE_FAILED = "passive_failed"
 
 @dataclass(frozen=True)
 class Thresholds:
-    healthy_after: int = 1        # --hc-healthy
-    unhealthy_after: int = 2      # --hc-unhealthy
-    passive_unhealthy: int = 3    # --hc-passive-unhealthy
+    """How many events in a row a transition needs. No defaults here: they are the flags'
+    (``NodesConfig.thresholds``, ``options.py``)."""
+
+    healthy_after: int        # --hc-healthy
+    unhealthy_after: int      # --hc-unhealthy
+    passive_unhealthy: int    # --hc-passive-unhealthy
 
 
 # (state, event) -> (next state, threshold that the event's counter must reach, or None
@@ -110,6 +113,3 @@ class Health:
             if counter != up:
                 setattr(self, counter, 0)
         return self.online != was_online
-
-    def passive_ok(self) -> None:
-        self.passive_failures = 0

@@ -46,7 +46,8 @@ import time
 from collections import Counter
 
 from fnlb.nodes import checker
-from fnlb.nodes.health import CHECK_FAILED, CHECK_OK, HEALTHY, PASSIVE_FAILED, Health, Thresholds
+from fnlb.nodes.health import CHECK_FAILED, CHECK_OK, HEALTHY, PASSIVE_FAILED, Health
+from fnlb.nodes.options import NodesConfig
 from fnlb.nodes.store import StoreUnavailable, from_url
 
 __all__ = ["NodeRegistry", "StoreUnavailable"]
@@ -70,11 +71,11 @@ class _Info:
 
 
 class NodeRegistry:
-    def __init__(self, cfg, on_healthy_change):
+    def __init__(self, cfg: NodesConfig, on_healthy_change):
         self._cfg = cfg
         self._store = from_url(cfg.db)  # a bad --db is a UsageError before anything starts
         self._notify = on_healthy_change
-        self._thresholds = Thresholds(cfg.hc_healthy, cfg.hc_unhealthy, cfg.hc_passive_unhealthy)
+        self._thresholds = cfg.thresholds
         self._min_version = cfg.min_api_version or None
         self._health: dict[str, Health] = {}   # the data path reads this one: keep it flat
         # Nodes whose passive-failure count may be above 0 (a request to them failed since
@@ -147,10 +148,6 @@ class NodeRegistry:
 
     def check_counts(self) -> dict[tuple[str, str], int]:
         return dict(self._counts)
-
-    @property
-    def store_available(self) -> bool:
-        return self._opened and not self._store_failing
 
     # -- the data path (per request: O(1), no allocation) --------------------------------
 

@@ -29,6 +29,8 @@ import logging
 import sys
 import time
 
+from fnlb.observability.options import ObservabilityConfig
+
 ACCESS = logging.getLogger("fnlb.access")
 
 # Attributes every LogRecord has; anything else on a record came from ``extra``.
@@ -36,15 +38,15 @@ _STANDARD = set(vars(logging.LogRecord("x", logging.INFO, "", 0, "", (), None)))
 _CONTROL = {c: f"\\x{c:02x}" for c in range(32)} | {10: "\\n", 13: "\\r", 9: "\\t", 127: "\\x7f"}
 
 
-def setup_logging(cfg) -> None:
+def setup_logging(cfg: ObservabilityConfig) -> None:
     """Configure the root logger from ``cfg.log_level`` and ``cfg.log_format``."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if getattr(cfg, "log_format", "text") == "json" else TextFormatter())
+    handler.setFormatter(JsonFormatter() if cfg.log_format == "json" else TextFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(getattr(cfg, "log_level", "info").upper())
+    root.setLevel(cfg.log_level.upper())
 
 
 ACCESS_FORMAT = "%s %s %s %d %s %d %.6f"

@@ -6,15 +6,15 @@ The data path never touches prometheus-client: it bumps plain counters in
 :class:`~fnlb.observability.stats.StatsRecorder`. At scrape time :func:`families` turns a
 snapshot of those counters, plus what the router (in-flight) and the node registry (up/down,
 health-check results) report, into metric families. The collector lives in its own
-``CollectorRegistry`` (never the global default) next to the process collector.
+``CollectorRegistry`` (never the global default) next to the process collector. The
+collector reads no clock of its own: "now" comes from the clock the ``/metrics`` handler
+(``fnlb.api.observability``) gives it.
 
 Label cardinality is bounded: ``node`` takes the configured nodes, ``code`` six classes,
 ``func`` only the ``--metrics-top-functions`` busiest functions by recent rate.
 """
 
 from __future__ import annotations
-
-import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, ProcessCollector, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
@@ -97,7 +97,7 @@ def _functions(stats: StatsRecorder, now: float) -> list:
 class FnlbCollector:
     """Thin shell: gathers the balancer's live views and calls :func:`families`."""
 
-    def __init__(self, balancer, clock=time.monotonic):
+    def __init__(self, balancer, clock):
         self.balancer = balancer
         self.clock = clock
 
@@ -108,7 +108,7 @@ class FnlbCollector:
                         b.registry.check_counts())
 
 
-def make_registry(balancer, clock=time.monotonic) -> CollectorRegistry:
+def make_registry(balancer, clock) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(FnlbCollector(balancer, clock))
     ProcessCollector(registry=registry)

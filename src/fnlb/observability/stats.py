@@ -22,8 +22,9 @@ slots once (``buckets``, at C speed) and work on those only, never on all of the
 * its counters are added to the cumulative per-node totals that ``/metrics`` exports
   (requests by status class, the latency histogram, spills, retries, invalid waits);
 * the second's mean wait per node and per function moves the wait EWMAs, as if each of its
-  requests had been one sample of ``new = 0.1 * sample + 0.9 * old`` (the routing's
-  average); functions also get a decayed request rate that ranks the top functions.
+  requests had been one sample of ``new = ALPHA * sample + (1 - ALPHA) * old``, the
+  routing's average with its weight (``fnlb.routing.waits.ALPHA``, 0.1); functions also get
+  a decayed request rate that ranks the top functions.
 
 Finished seconds older than the window are dropped. Reading never drains: readers get
 views of immutable finished seconds, so any number of dashboards see the same data. The
@@ -51,8 +52,10 @@ from itertools import compress
 from operator import add
 from sys import intern
 
+from fnlb.observability.options import ObservabilityConfig
+from fnlb.routing.waits import ALPHA  # the EWMAs' weight: waits shown move as routing's do
+
 OTHER = "other"          # function name of folded series; real paths start with "/"
-EWMA_ALPHA = 0.1         # same weight as the routing's wait average
 RANK_TAU = 60.0          # seconds: time constant of the decayed rate ranking functions
 
 
@@ -87,7 +90,7 @@ STRIDE = len(FIELDS)
 _PACK_ROW = struct.Struct(f"={STRIDE}d").pack
 
 
-def merge_ewma(old: float | None, mean: float, n: float, alpha: float = EWMA_ALPHA) -> float:
+def merge_ewma(old: float | None, mean: float, n: float, alpha: float = ALPHA) -> float:
     """The EWMA after ``n`` samples that all equal ``mean`` (exact for one sample)."""
     if old is None:
         return mean
@@ -115,7 +118,7 @@ def bucket_quantiles(slots: list[tuple[int, int]], n: int, qs=(0.5, 0.99)) -> li
     for q in qs:
         target = q * n
         cum = 0
-        for i, count in slots:     # the first slot whose cumulative count reaches target
+        for i, count in slots:  # noqa: B007  (i is the slot found: read after the loop)
             cum += count
             if cum >= target:
                 break
@@ -235,10 +238,10 @@ class FunctionTable:
 class StatsRecorder:
     """Per-second buckets per (node, function), cumulative node totals, top functions."""
 
-    def __init__(self, cfg, clock_offset: float | None = None):
-        self.window = int(math.ceil(getattr(cfg, "stats_window", 300.0)))
-        self.max_series = getattr(cfg, "stats_series", 1000)
-        self.top_functions = getattr(cfg, "metrics_top_functions", 20)
+    def __init__(self, cfg: ObservabilityConfig, clock_offset: float | None = None):
+        self.window = int(math.ceil(cfg.stats_window))
+        self.max_series = cfg.stats_series
+        self.top_functions = cfg.metrics_top_functions
         # Wall-clock seconds = monotonic + offset, taken once so that buckets never jump
         # when the system clock is stepped.
         self.offset = time.time() - time.monotonic() if clock_offset is None else clock_offset
@@ -381,16 +384,12 @@ class StatsRecorder:
         """Wall-clock Unix seconds of a monotonic instant, by the recorder's offset."""
         return now + self.offset
 
-    def series_count(self) -> int:
-        """Rows held in history plus live series (for tests and the memory bound)."""
-        return sum(len(s) for s in self.seconds) + len(self._live)
-
 
 class NullRecorder(StatsRecorder):
     """``--stats=false``: the same readers over no data; the data path's calls do nothing.
     Exists so that benchmarks can measure what statistics cost."""
 
-    def record(self, node, func, status, latency, wait, spilled, now) -> None:
+    def record(self, node, func, status, latency, wait, spilled, now, _bisect=None, _bounds=None) -> None:
         pass
 
     def count_retry(self, node, func=OTHER, now=None) -> None:
@@ -400,8 +399,8 @@ class NullRecorder(StatsRecorder):
         pass
 
 
-def make_recorder(cfg) -> StatsRecorder:
-    return StatsRecorder(cfg) if getattr(cfg, "stats", True) else NullRecorder(cfg)
+def make_recorder(cfg: ObservabilityConfig) -> StatsRecorder:
+    return StatsRecorder(cfg) if cfg.stats else NullRecorder(cfg)
 
 
 def rfc3339(sec: float) -> str:

@@ -11,13 +11,14 @@ response byte can be replayed:
 
 * on a reused pooled connection: once, on a fresh connection to the same node (a node
   closing an idle connection is not a node failure);
-* otherwise: ``upstream_failed`` and, up to ``--retries`` times, the next node from
-  ``begin_retry``.
+* otherwise: ``upstream_failed`` and the next node from ``begin_retry``, until it says
+  None (the key's order is exhausted or the ``--retries`` budget spent: the dispatcher
+  applies ``fnlb.routing.failover``, the exchange only keeps the list of nodes tried).
 
 For every node the dispatcher's ``begin``/``begin_retry`` returned, exactly one
-``request_done`` or ``upstream_failed`` follows (``_report``). The exchange ends in
-``_finish``, which hands the client connection back to the client protocol (next
-pipelined request, keep-alive idle, or close).
+``request_done`` or ``upstream_failed`` follows (``_report``; the four calls are specified
+in dispatcher.py). The exchange ends in ``_finish``, which hands the client connection
+back to the client protocol (next pipelined request, keep-alive idle, or close).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ access_log = logging.getLogger("fnlb.access")
 class Exchange:
     __slots__ = ("client", "server", "method", "target", "key", "head", "chunked", "keep_alive", "http10",
                  "is_head", "expect", "buf", "buffered", "body_done", "up", "node", "open", "tried",
-                 "retries", "reused", "t0", "status", "wait", "sent", "over", "local", "parts")
+                 "reused", "t0", "status", "wait", "sent", "over", "local", "parts")
 
     def __init__(self, client, method: bytes, target: bytes, key: str, head: bytes, chunked: bool,
                  keep_alive: bool, http10: bool, expect: bool, body: bool):
@@ -307,12 +308,8 @@ class Exchange:
         tried = self.tried
         if tried is None:
             tried = self.tried = []
-            self.retries = self.server.retries
         tried.append(node)
-        nxt = None
-        if self.retries > 0:
-            self.retries -= 1
-            nxt = self.server.dispatcher.begin_retry(self.key, tried, _monotonic())
+        nxt = self.server.dispatcher.begin_retry(self.key, tried, _monotonic())
         if nxt is None:
             self.answer(502, "no node could take the request" if len(tried) > 1 else f"node {node} failed")
         else:

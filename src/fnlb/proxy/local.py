@@ -1,7 +1,7 @@
 """Requests fnlb answers itself instead of proxying: its management API, and 404s for
 management paths on a traffic-only listener (or traffic paths on a management-only one).
 
-A management request's body is read whole (at most ``fnlb.admin.http.MAX_BODY``; more
+A management request's body is read whole (at most ``fnlb.api.http.MAX_BODY``; more
 gets 413 before any handler runs) and handed to ``MgmtApp.handle`` as a plain Request.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from fnlb.admin.http import MAX_BODY, Request
-from fnlb.proxy.wire import error_response, local_response
+from fnlb.api.http import MAX_BODY, Request
+from fnlb.proxy.wire import local_response
 
 log = logging.getLogger("fnlb.proxy")
 

@@ -12,23 +12,18 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
+from fnlb.nodes import address
+from fnlb.proxy.options import ProxyConfig
 from fnlb.proxy.upstream import UpstreamProtocol
 
 
-def node_address(node: str) -> tuple[str, int]:
-    host, _, port = node.rpartition(":")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    return host, int(port)
-
-
 class Pool:
-    def __init__(self, loop, cfg):
+    def __init__(self, loop, cfg: ProxyConfig, expose_wait: bool = False):
         self.loop = loop
         self.size = cfg.pool_size
         self.idle_timeout = cfg.pool_idle_timeout
         self.connect_timeout = cfg.connect_timeout or None
-        self.expose_wait = cfg.expose_wait_header
+        self.expose_wait = expose_wait  # --expose-wait-header (RoutingConfig), read by each connection
         self.idle: dict[str, deque[UpstreamProtocol]] = {}
         self._tasks: set[asyncio.Task] = set()
         self.closing = False
@@ -71,7 +66,7 @@ class Pool:
 
     async def _connect(self, node: str, exchange) -> None:
         try:
-            host, port = node_address(node)
+            host, port = address.split(node)
             async with asyncio.timeout(self.connect_timeout):
                 _, up = await self.loop.create_connection(lambda: UpstreamProtocol(self, node), host, port)
         except (OSError, ValueError, TimeoutError) as exc:

@@ -1,6 +1,10 @@
 """ProxyServer: the listeners, the shared state of all connections, timers and shutdown.
 
-ProxyServer(dispatcher, cfg, mgmt):
+ProxyServer(dispatcher, cfg, mgmt, expose_wait=False):
+  dispatcher                    the balancer, seen through the four calls of dispatcher.py
+  cfg                           a ProxyConfig (options.py: listeners, TLS, timeouts, limits, pool)
+  mgmt                          fnlb.api's MgmtApp: answers management requests (local.py)
+  expose_wait                   --expose-wait-header (a routing flag; the pool's connections apply it)
   async start()                 bind --listen and --mgmt-listen (one listener when equal)
   traffic_address, mgmt_address (host, port) actually bound (port 0 = ephemeral)
   async shutdown(timeout)       stop accepting, finish in-flight (timeout 0 = wait for all)
@@ -20,8 +24,10 @@ import resource
 import socket
 import ssl
 
-from fnlb.cli.flags import UsageError
+from fnlb.config.flags import UsageError
 from fnlb.proxy.client import MGMT, TRAFFIC, ClientProtocol
+from fnlb.proxy.dispatcher import Dispatcher
+from fnlb.proxy.options import ProxyConfig
 from fnlb.proxy.pool import Pool
 
 log = logging.getLogger("fnlb.proxy")
@@ -33,9 +39,10 @@ SHUTDOWN_POLL = 0.05
 
 
 class ProxyServer:
-    def __init__(self, dispatcher, cfg, mgmt):
-        self.dispatcher = dispatcher
+    def __init__(self, dispatcher: Dispatcher, cfg: ProxyConfig, mgmt, expose_wait: bool = False):
+        self.dispatcher: Dispatcher = dispatcher     # what the exchanges call (exchange.py)
         self.cfg = cfg
+        self.expose_wait = expose_wait
         self.mgmt = mgmt
         self.clients: set[ClientProtocol] = set()
         self.traffic_clients = 0
@@ -54,8 +61,6 @@ class ProxyServer:
         self.max_request_line = cfg.max_request_line
         self.max_header_size = cfg.max_header_size
         self.head_limit = cfg.max_request_line + cfg.max_header_size
-        self.retries = cfg.retries
-        self.expose_wait = cfg.expose_wait_header
         self.access_log = cfg.access_log
         self.tls = tls_context(cfg)
         self.proto_header = b"X-Forwarded-Proto: https\r\n" if self.tls else b"X-Forwarded-Proto: http\r\n"
@@ -63,8 +68,7 @@ class ProxyServer:
     async def start(self) -> None:
         raise_nofile_limit()
         self.loop = loop = asyncio.get_running_loop()
-        self.loop_time = loop.time
-        self.pool = Pool(loop, self.cfg)
+        self.pool = Pool(loop, self.cfg, self.expose_wait)
         cfg = self.cfg
         if tuple(cfg.listen) == tuple(cfg.mgmt_listen):
             self.traffic_address = self.mgmt_address = await self._listen(
@@ -179,7 +183,7 @@ def raise_nofile_limit() -> None:
             log.warning("cannot raise the open-file limit from %d to %d: %s", soft, target, exc)
 
 
-def tls_context(cfg) -> ssl.SSLContext | None:
+def tls_context(cfg: ProxyConfig) -> ssl.SSLContext | None:
     """TLS for the traffic listener, or a UsageError naming the flag at fault."""
     cert, key = cfg.tls_cert, cfg.tls_key
     if not cert and not key:

@@ -16,8 +16,18 @@ import asyncio
 from httptools import HttpParserError, HttpResponseParser
 
 from fnlb.proxy.flow import FlowControl
-from fnlb.proxy.wire import (CHUNK_END, CONNECTION_OPTIONS, CRLF, HOP_BY_HOP, WAIT_HEADER, chunk, connection_names,
-                             drop_named, header_kind, status_line)
+from fnlb.proxy.wire import (
+    CHUNK_END,
+    CONNECTION_OPTIONS,
+    CRLF,
+    HOP_BY_HOP,
+    WAIT_HEADER,
+    chunk,
+    connection_names,
+    drop_named,
+    header_kind,
+    status_line,
+)
 
 # How the response body is written to the client.
 NO_BODY, RAW, CHUNKED = 0, 1, 2

@@ -18,9 +18,7 @@ HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-connection", b"te"
 REQUEST_SPECIAL = HOP_BY_HOP | {b"host", b"content-length", b"x-forwarded-for",
                                 b"x-forwarded-proto", b"expect"}
 
-WAIT_HEADER = b"xxx-fxlb-wait"
-# Response headers the node side looks at.
-RESPONSE_SPECIAL = HOP_BY_HOP | {b"content-length", WAIT_HEADER}
+WAIT_HEADER = b"xxx-fxlb-wait"     # the node's wait report (upstream.py classifies response headers)
 
 # Connection tokens that are options, not header names.
 CONNECTION_OPTIONS = frozenset({b"close", b"keep-alive"})
@@ -101,6 +99,8 @@ def local_response(status: int, body: bytes, *, content_type: str = "application
 
 
 def error_body(msg: str) -> bytes:
+    """The JSON body of every error fnlb answers itself, ``{"msg": ...}``: the proxy's own
+    (here) and the management API's (``fnlb.api.http.error``)."""
     return json.dumps({"msg": msg}).encode() + b"\n"
 
 

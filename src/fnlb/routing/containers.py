@@ -79,7 +79,8 @@ class Containers:
     def oldest_idle(self, nodes, scan: int = 512) -> dict[str, float]:
         """{node: idle-since of its least recently used idle container} for those of
         ``nodes`` found among the ``scan`` oldest idle entries (what a full node evicts)."""
-        want, found = set(nodes), {}
+        want = set(nodes)
+        found: dict[str, float] = {}
         for i, (since, _key, pool) in enumerate(self._lapse):
             if i >= scan or len(found) == len(want):
                 break
@@ -112,7 +113,7 @@ class Containers:
         """A call of ``key`` on ``node`` ended; ``alive`` False: the node failed, its container is gone."""
         mine = self.pools.get(key)
         pool = mine.get(node) if mine else None
-        if pool is None or not pool.busy:
+        if mine is None or pool is None or not pool.busy:
             return  # not sent by us (or already ended): nothing to undo
         pool.busy -= 1
         if alive:

@@ -59,6 +59,13 @@ class NodeSet:
             node = self.primaries[key] = self.nodes[jump(self._hash(key), len(self.nodes))]
         return node
 
+    def home(self, key: str) -> str:
+        """``primary`` of a set that is not empty (what every policy is given)."""
+        node = self.primaries.get(key) or self.primary(key)
+        if node is None:
+            raise LookupError("no node to be a home")
+        return node
+
     def spill_order(self, key: str) -> list[str]:
         """Primary first, then the other nodes by descending rendezvous score. Do not mutate."""
         order = self._orders.get(key)

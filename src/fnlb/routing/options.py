@@ -1,20 +1,40 @@
-"""Flags of request routing: the placement policy and its parameters (docs/routing.md).
+"""Flags and config of request routing: the placement policy and its parameters (docs/routing.md).
 
-Defaults come from ``policy.Params`` so that the proxy, ``fnlb route`` and the simulator
-agree on them.
+The parameters' defaults are ``policy.Params``'s and the policy names are the keys of
+``policies.POLICIES``, so that the proxy, ``fnlb route`` and the simulator agree on them.
+(Importing the policies is cheap: the routing package is pure Python, no event loop.)
 """
 
-from fnlb.cli.flags import Flag, boolean, choice, duration, integer, number
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fnlb.config.flags import Flag, boolean, choice, duration, integer, number
+from fnlb.config.typed import Config
+from fnlb.routing.policies import POLICIES as _POLICY_CLASSES
 from fnlb.routing.policy import Params
 
-POLICIES = ("default", "sticky", "seed", "consistent", "round-robin", "least-loaded", "bounded")
-_D = Params()
+POLICIES = tuple(_POLICY_CLASSES)  # the --policy names (each policy class's ``name``), in help order
+
+
+@dataclass(frozen=True)
+class RoutingConfig(Config):
+    """What ``router.build_router`` takes, plus the proxy's wait-header switch."""
+
+    policy: str = "default"
+    params: Params = field(default_factory=Params)  # filled from the same flags (their names are its fields)
+    expose_wait_header: bool = False
+
+
+_C = RoutingConfig()
+_D = _C.params
 
 FLAGS = [
-    Flag("policy", "default", f"placement policy: {', '.join(POLICIES)}", choice(*POLICIES), "NAME"),
+    Flag("policy", _C.policy, f"placement policy: {', '.join(POLICIES)}", choice(*POLICIES), "NAME"),
     Flag("bounded-factor", _D.bounded_factor, "load bound of --policy bounded, as a multiple of the mean",
          number(1.0), "X"),
-    Flag("expose-wait-header", False, "pass the nodes' XXX-FXLB-WAIT header on to clients", boolean, is_bool=True),
+    Flag("expose-wait-header", _C.expose_wait_header, "pass the nodes' XXX-FXLB-WAIT header on to clients",
+         boolean, is_bool=True),
     Flag("wait-table-size", _D.wait_table_size,
          "(node, function) wait averages kept; least recently updated are evicted", integer(1), "N"),
     Flag("wait-grace", _D.wait_grace, "a wait average counts in full this long after its last sample",

@@ -53,7 +53,7 @@ class Seed(Policy):
         return self.rng.random() < p
 
     def choose(self, key: str, nodes: NodeSet, now: float) -> str:
-        primary = nodes.primary(key)
+        primary = nodes.home(key)
         if self.waits.get(primary, key, now) < SEED_LOW:
             return primary
         walk = nodes.sorted_walk(key)
@@ -71,7 +71,7 @@ class Consistent(Policy):
     name = "consistent"
 
     def choose(self, key: str, nodes: NodeSet, now: float) -> str:
-        return nodes.primary(key)
+        return nodes.home(key)
 
 
 class RoundRobin(Policy):
@@ -115,7 +115,7 @@ class Bounded(Policy):
     def choose(self, key: str, nodes: NodeSet, now: float) -> str:
         by_node = self.inflight.by_node
         bound = load_bound(self.params.bounded_factor, self.inflight.total, len(nodes.nodes))
-        primary = nodes.primary(key)
+        primary = nodes.home(key)
         if by_node.get(primary, 0) < bound:
             return primary
         for node in nodes.spill_order(key):
@@ -124,14 +124,10 @@ class Bounded(Policy):
         return primary  # unreachable while counts are consistent; never fail a pick
 
 
+# The --policy names: each class's ``name``, the only place a name is spelled. This order
+# is the one help texts, ``fnlb simulate`` and its tables list them in (options.POLICIES).
 POLICIES: dict[str, type[Policy]] = {
-    "default": WarmFirst,
-    "sticky": StickySpill,
-    "seed": Seed,
-    "consistent": Consistent,
-    "round-robin": RoundRobin,
-    "least-loaded": LeastLoaded,
-    "bounded": Bounded,
+    policy.name: policy for policy in (WarmFirst, StickySpill, Seed, Consistent, RoundRobin, LeastLoaded, Bounded)
 }
 
 

@@ -26,7 +26,7 @@ to share work between the two, provided it decides exactly as the separate calls
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from fnlb.routing.inflight import InFlight
 from fnlb.routing.nodeset import NodeSet
@@ -35,7 +35,8 @@ from fnlb.routing.waits import WaitTable
 
 @dataclass(frozen=True)
 class Params:
-    """Tunables of all policies. Field names are the serve flags' attribute names."""
+    """Tunables of all policies, and the single definition of their defaults. Field names
+    are the flags' attribute names (``routing/options.py``; ``RoutingConfig.params``)."""
 
     bounded_factor: float = 1.25    # --policy bounded: in-flight bound, multiple of the mean
     wait_table_size: int = 100_000  # (node, key) averages kept, LRU-evicted
@@ -52,11 +53,6 @@ class Params:
     load_factor: float = 1.25       # sticky: in-flight bound as a multiple of the mean
     hot_window: float = 20.0        # sticky: a key's recent peak in flight on a node counts as its hot containers this long (0: off)
     hot_factor: float = 1.35        # sticky: a node takes calls that reuse idle hot containers up to this multiple of the bound
-
-    @classmethod
-    def from_cfg(cls, cfg) -> "Params":
-        """Params from a namespace of serve flags; missing attributes keep their default."""
-        return cls(**{f.name: getattr(cfg, f.name) for f in fields(cls) if hasattr(cfg, f.name)})
 
 
 class Policy:

@@ -25,7 +25,7 @@ The contract the balancer relies on:
 Read by observability (about once a second):
   in_flight_by_node() -> {node: int}     nodes with requests in flight
   wait_table(now) -> [(node, key, seconds), ...]   current time-aged wait averages
-``build_router(cfg)`` builds one from the serve flags (``routing/options.py``).
+``build_router(cfg)`` builds one from a ``RoutingConfig`` (the flags of ``routing/options.py``).
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ import random
 
 from fnlb.routing.hashing import HashCache
 from fnlb.routing.nodeset import KEY_CACHE_SIZE, NodeSet
+from fnlb.routing.options import RoutingConfig
 from fnlb.routing.policies import make_policy
-from fnlb.routing.policy import Params, Policy
+from fnlb.routing.policy import Policy
 
 
 class Router:
@@ -78,6 +79,6 @@ class Router:
         return self.policy.waits.snapshot(now)
 
 
-def build_router(cfg, rng: random.Random | None = None) -> Router:
-    """The router the serve flags describe (``cfg.policy`` and the policies' parameters)."""
-    return Router(make_policy(getattr(cfg, "policy", "default"), Params.from_cfg(cfg), rng))
+def build_router(cfg: RoutingConfig, rng: random.Random | None = None) -> Router:
+    """The router a routing config describes (its policy name and the policies' parameters)."""
+    return Router(make_policy(cfg.policy, cfg.params, rng))

@@ -127,7 +127,7 @@ class StickySpill(Policy):
 
     def _choose(self, key: str, nodes: NodeSet, now: float, mine: dict | None) -> str:
         # mine: the key's hot table (None when it has none; always None with hot_window 0)
-        primary = nodes.primaries.get(key) or nodes.primary(key)
+        primary = nodes.primaries.get(key) or nodes.home(key)
         by_node = self.inflight.by_node
         load = by_node.get(primary, 0)
         # Fast path: few requests in flight and a stored average (an upper bound of the
@@ -153,7 +153,7 @@ class StickySpill(Policy):
         # A key with nothing in flight at home and a container there is a single call
         # reusing it: it stays up to IDLE_FACTOR * hard (a light key never moves because
         # its node is busy with others' calls).
-        if load < hard or (free and not e[0] and load < IDLE_FACTOR * hard):
+        if load < hard or (free and e is not None and not e[0] and load < IDLE_FACTOR * hard):
             if free or (
                     load < limit and not (mine and self._hot_node(key, mine, primary, nodes, now, hard, _INF))):
                 home_wait = self.waits.get(primary, key, now)

@@ -6,9 +6,9 @@ The data path calls ``parse_wait`` once per response, so the forms nodes actuall
 (Go's ``Duration.String()`` of a wait: ``"0s"``, ``"1.5ms"``, ``"350µs"``, ``"12ns"``,
 ``"2.25s"``) take a fast path: one unit suffix and a plain decimal number, read with
 ``float()``. Everything else (sums like ``"1m3.5s"``, a leading sign, odd units, garbage)
-goes to the full Go parser (``fnlb.goduration``), which is the single definition of the
-syntax. A value that is invalid, negative or overflows 64-bit nanoseconds gives None: the
-caller ignores it (never feeds it in as 0) and counts it.
+goes to the full Go parser (``fnlb.config.goduration``), which is the single definition
+of the syntax. A value that is invalid, negative or overflows 64-bit nanoseconds gives
+None: the caller ignores it (never feeds it in as 0) and counts it.
 
 Values repeat (``"0s"`` for every call that found a hot container), so results of short
 values are kept in a bounded dictionary (emptied when full), which makes the common case
@@ -18,7 +18,7 @@ differs from the exact one by float rounding only.
 
 from __future__ import annotations
 
-from fnlb.goduration import DurationError, parse_ns
+from fnlb.config.goduration import DurationError, parse_ns
 
 # Last two bytes -> (suffix length, units per second). A plain "s" is found by elimination.
 _SUFFIXES = {

@@ -86,7 +86,7 @@ class WarmFirst(Policy):
         self.containers.sweep(now)
         mine = self.containers.pools.get(key)
         limit = self._limit(len(nodes.nodes))
-        primary = nodes.primaries.get(key) or nodes.primary(key)
+        primary = nodes.primaries.get(key) or nodes.home(key)
         if mine is not None:
             home = mine.get(primary)
             if home is not None and home.idle and self.containers.per_node.get(primary, 0) <= limit \
@@ -130,19 +130,20 @@ class WarmFirst(Policy):
             young = now - VICTIM_AGE
             cheap = [node for node in room
                      if per_node.get(node, 0) < self._floor or node not in oldest or oldest[node] < young]
-            return self._first_holding(mine, cheap) or self._first_holding(mine, room)
+            return self._first_holding(mine, cheap if cheap else room)
         # Every node is full: whatever the new container evicts, it should not spread the
         # key over more nodes (more containers in all): its first node that holds it, else home.
         return self._first_holding(mine, order)
 
     @staticmethod
-    def _first_holding(mine: dict[str, Pool] | None, candidates: list[str]) -> str | None:
-        """The first candidate that holds containers of the key, else the first candidate."""
+    def _first_holding(mine: dict[str, Pool] | None, candidates: list[str]) -> str:
+        """The first candidate that holds containers of the key, else the first candidate
+        (``candidates`` is not empty)."""
         if mine:
             for node in candidates:
                 if node in mine:
                     return node
-        return candidates[0] if candidates else None
+        return candidates[0]
 
     def _is_slow(self, node: str, key: str, now: float) -> bool:
         if self.waits.known(node, key, now):

@@ -16,10 +16,11 @@ import time
 
 from fnlb.sim.load import LoadGenerator, Target
 from fnlb.sim.node_server import SimNode
+from fnlb.sim.options import SimNodeConfig
 from fnlb.sim.scenario import DemoScenario
 from fnlb.sim.summary import format_text, ms, spilling, summarize
 
-NODE_SETTINGS = dict(slots=8, idle_timeout=10.0, cold_start=0.4, exec_s=0.05)
+NODE_SETTINGS = SimNodeConfig(slots=8, idle_timeout=10.0, cold_start=0.4, exec=0.05)
 STOP_DRAIN = 2.0     # seconds in-flight requests get after Ctrl-C
 ONLINE_TIMEOUT = 10.0
 
@@ -30,14 +31,15 @@ def say(line: str = "") -> None:
 
 async def start_balancer(nodes: list[str], policy: str):
     from fnlb.app import Balancer
-    from fnlb.cli.flags import parse
-    from fnlb.cli.serve import FLAGS
+    from fnlb.config.flags import parse
+    from fnlb.config.serve import FLAGS, ServeConfig
     from fnlb.observability.logs import setup_logging
 
-    cfg, _ = parse(FLAGS, ["--listen", "127.0.0.1:0", "--mgmt-listen", "127.0.0.1:0",
-                           "--nodes", ",".join(nodes), "--hc-interval", "500ms", "--policy", policy,
-                           "--shutdown-timeout", "2s", "--log-level", "warning"], env={})
-    setup_logging(cfg)
+    ns, _ = parse(FLAGS, ["--listen", "127.0.0.1:0", "--mgmt-listen", "127.0.0.1:0",
+                          "--nodes", ",".join(nodes), "--hc-interval", "500ms", "--policy", policy,
+                          "--shutdown-timeout", "2s", "--log-level", "warning"], env={})
+    cfg = ServeConfig.from_namespace(ns)
+    setup_logging(cfg.observability)
     balancer = Balancer(cfg)
     await balancer.start()
     return balancer
@@ -91,7 +93,7 @@ async def run_demo(cfg) -> int:
         loop.add_signal_handler(sig, on_signal)
 
     rng = random.Random(cfg.seed or None)
-    nodes = [SimNode(**NODE_SETTINGS, rng=rng) for _ in range(cfg.count)]
+    nodes = [SimNode(NODE_SETTINGS, rng=rng) for _ in range(cfg.count)]
     balancer = None
     try:
         for node in nodes:

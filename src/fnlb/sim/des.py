@@ -28,10 +28,13 @@ flight, and the node's ``arrive`` starts or queues it. When the call ends (its e
 or when an earlier call's end lets it start and it is scheduled in turn) the node reports
 the call's wait (queueing + cold start: what the XXX-FXLB-WAIT header carries) to the
 balancer that sent it via ``finished``. A node that is down refuses at once: the balancer
-records a 502 and tries the next live node in the policy's order (as the proxy's failover
-does); the requests a node held when it went down fail and are retried the same way. A
-request that finds no live node completes with an error. Every request therefore
-completes exactly once (``Outcome.completed == Outcome.arrived``).
+records a 502 and the request fails over as the proxy's does, by the same rule
+(``fnlb.routing.failover.next_try``): the next node of the policy's order that has not
+failed it, at most ``retries`` times after the first try (the proxy's ``--retries``, same
+default), each down node tried on the way refusing it in turn. The requests a node held
+when it went down fail there and are sent again (a new pick, within the same budget). A
+request that runs out of nodes or of tries completes with an error. Every request
+therefore completes exactly once (``Outcome.completed == Outcome.arrived``).
 
 Randomness is never drawn here: the arrival stream and the policies each have their own
 seeded ``random.Random``, so a run is a pure function of its inputs and every policy
@@ -45,6 +48,7 @@ from array import array
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, NamedTuple
 
+from fnlb.routing.failover import RETRIES, has_tries_left, next_try
 from fnlb.routing.router import Router
 from fnlb.sim.model import NodeModel
 
@@ -133,7 +137,8 @@ class _MoveWatch:
     """
 
     def __init__(self, times: list[float], span: float, settle: float):
-        self.windows = []  # (start, end, counters); counters: key -> {node: n}
+        # (start, end, counters); counters: key -> {node: n}
+        self.windows: list[tuple[float, float, dict[str, dict[str, int]]]] = []
         for tc in times:
             self.windows.append((tc - span, tc, {}))
             self.windows.append((tc + settle, tc + settle + span, {}))
@@ -154,18 +159,21 @@ class _MoveWatch:
                 if later:
                     seen += 1
                     # max() keeps the first of ties; nodes are inserted in request order (deterministic).
-                    moved += max(counts, key=counts.get) != max(later, key=later.get)
+                    moved += max(counts, key=lambda n: counts[n]) != max(later, key=lambda n: later[n])
         return moved, seen
 
 
 class Cluster:
-    """One simulation run. ``make_router(b)`` returns balancer ``b``'s Router (nodes unset)."""
+    """One simulation run. ``make_router(b)`` returns balancer ``b``'s Router (nodes unset);
+    ``retries`` is the failover budget, tries after the first (the proxy's ``--retries``)."""
 
     def __init__(self, nodes: Iterable[str], balancers: int, make_router: Callable[[int], Router],
                  node_cfg: NodeConfig = NodeConfig(), changes: Iterable[Change] = (),
-                 detect: float = 3.0, move_span: float = 10.0, move_settle: float = 5.0):
+                 detect: float = 3.0, move_span: float = 10.0, move_settle: float = 5.0,
+                 retries: int = RETRIES):
         self.cfg = node_cfg
         self.detect = detect
+        self.retries = retries
         self.nodes: dict[str, _Node] = {name: _Node(name, node_cfg, 0.0) for name in nodes}
         self.routers = [make_router(b) for b in range(balancers)]
         for router in self.routers:
@@ -233,7 +241,7 @@ class Cluster:
             node = self._failover(req, router, node, now)
             if node is None:
                 return
-            node_name = node.name
+        node_name = node.name
         router.started(node_name, key, now)
         if not router.is_primary(key, node_name):
             self.out.spilled += 1
@@ -246,19 +254,25 @@ class Cluster:
             self._schedule(call)
 
     def _failover(self, req: _Req, router: Router, first, now: float):
-        """The picked node is down (or failed this request): try the policy's next live node."""
+        """The picked node is down (or failed this request): the next node ``next_try``
+        names that is up, each down one on the way refusing the request; None (the request
+        failed) when it names none."""
         if first is not None and not first.up and not (req.tried and first.name in req.tried):
             self._refused(req, router, first.name, now)
-        for name in router.order(req.key, now):
-            node = self.nodes.get(name)
-            if node is None or (req.tried and name in req.tried):
-                continue
+        order = router.order(req.key, now)
+        # The routers only know nodes of self.nodes (changes add to it before they see them).
+        while (name := next_try(order, req.tried or (), self.retries)) is not None:
+            node = self.nodes[name]
             if node.up:
                 return node
             self._refused(req, router, name, now)
-        self.out.errors += 1
-        self._complete_error(now)
+        self._fail()
         return None
+
+    def _fail(self) -> None:
+        """The request completes with an error (no node, or no try, left for it)."""
+        self.out.errors += 1
+        self.out.completed += 1
 
     def _refused(self, req: _Req, router: Router, name: str, now: float) -> None:
         router.started(name, req.key, now)
@@ -275,7 +289,7 @@ class Cluster:
     def _end(self, call, now: float) -> None:
         req: _Req = call.tag
         node = req.node
-        if call not in node.outstanding:
+        if node is None or call not in node.outstanding:
             return  # the node went down after this call started: it was already failed over
         del node.outstanding[call]
         for started in node.model.finish(call, now):
@@ -290,9 +304,6 @@ class Cluster:
         out.wait.append(wait)
         out.done_at.append(now)
         out.cold.append(call.cold)
-
-    def _complete_error(self, now: float) -> None:
-        self.out.completed += 1
 
     # -- cluster changes ------------------------------------------------------------------
 
@@ -330,7 +341,10 @@ class Cluster:
             if req.tried is None:
                 req.tried = []
             req.tried.append(node.name)
-            self._dispatch(req, now)
+            if has_tries_left(req.tried, self.retries):
+                self._dispatch(req, now)
+            else:
+                self._fail()
 
     def _up(self, node: _Node, now: float) -> None:
         node.up = True

@@ -56,7 +56,7 @@ class Target:
 
 def parse_exec_mix(text: str) -> Weighted | None:
     """``20ms:80,200ms:20`` (duration:weight; weight 1 when omitted) -> a Weighted of ms."""
-    from fnlb.cli.flags import duration
+    from fnlb.config.flags import duration
 
     text = text.strip()
     if not text:
@@ -91,7 +91,7 @@ class Hot(NamedTuple):
 
 def parse_hot(text: str) -> Hot | None:
     """``/r/app/hot:100:100ms`` (PATH:RATE:EXEC) -> a Hot; empty -> None (no hot function)."""
-    from fnlb.cli.flags import duration
+    from fnlb.config.flags import duration
 
     text = text.strip()
     if not text:

@@ -123,11 +123,11 @@ class Call:
     @property
     def run_at(self) -> float:
         """When the function starts (after the cold start). Only for started calls."""
-        return self.begun + self.cold_s
+        return self.begun + self.cold_s  # type: ignore[operator]  # set once started
 
     @property
     def ends_at(self) -> float:
-        return self.begun + self.cold_s + self.exec_s
+        return self.begun + self.cold_s + self.exec_s  # type: ignore[operator]  # set once started
 
     @property
     def wait(self) -> float:

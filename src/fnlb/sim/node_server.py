@@ -28,7 +28,8 @@ from collections import deque
 
 import httptools
 
-from fnlb.goduration import format_seconds
+from fnlb.config.goduration import format_seconds
+from fnlb.sim.options import SimNodeConfig
 
 WAIT_HEADER = b"XXX-FXLB-WAIT"
 MAX_EXEC_S = 3600.0  # a ?ms= beyond an hour is surely a typo
@@ -81,16 +82,15 @@ class _Exchange:
 class SimNode:
     """A simulated node: the model, its knobs, its listening socket and open connections."""
 
-    def __init__(self, *, slots: int = 8, idle_timeout: float = 30.0, cold_start: float = 0.3,
-                 on_busy: str = "cold", exec_s: float = 0.05, fail_rate: float = 0.0, slow: float = 0.0,
-                 version: str = "0.3.700", rng: random.Random | None = None, name: str = ""):
+    def __init__(self, config: SimNodeConfig = SimNodeConfig(), *, rng: random.Random | None = None,
+                 name: str = ""):
         from fnlb.sim.model import NodeModel
 
-        self.model = NodeModel(slots, idle_timeout, cold_start, on_busy)
-        self.exec_s = exec_s
-        self.fail_rate = fail_rate
-        self.slow = slow
-        self.version_body = {"version": version}
+        self.model = NodeModel(config.slots, config.idle_timeout, config.cold_start, config.on_busy)
+        self.exec_s = config.exec
+        self.fail_rate = config.fail_rate
+        self.slow = config.slow
+        self.version_body = {"version": config.version_string}
         self.rng = rng or random.Random()
         self.name = name
         self.address = ""

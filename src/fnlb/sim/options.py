@@ -1,25 +1,50 @@
-"""Flags shared by ``fnlb sim-node`` and ``fnlb sim-cluster``: the node model and its fault knobs."""
+"""Flags and config shared by ``fnlb sim-node`` and ``fnlb sim-cluster``: the node model and its
+fault knobs. (``fnlb simulate`` reuses some of these flags with the defaults of its own
+model, ``fnlb.sim.scenarios.Model``.)"""
 
 from __future__ import annotations
 
-from fnlb.cli.flags import Flag, choice, duration, integer, number
+from dataclasses import dataclass
+
+from fnlb.config.flags import Flag, choice, duration, integer, number
+from fnlb.config.typed import Config
 from fnlb.sim.model import ON_BUSY
 
+
+@dataclass(frozen=True)
+class SimNodeConfig(Config):
+    """What a ``SimNode`` is built with (durations in seconds)."""
+
+    slots: int = 8
+    idle_timeout: float = 30.0
+    cold_start: float = 0.3
+    on_busy: str = "cold"              # one of model.ON_BUSY
+    exec: float = 0.05                 # a call without ?ms=N
+    fail_rate: float = 0.0
+    slow: float = 0.0
+    version_string: str = "0.3.700"
+    seed: int = 0                      # 0 = from the clock (make_rng)
+
+
+_D = SimNodeConfig()
+
 MODEL_FLAGS = [
-    Flag("slots", 8, "execution slots (containers that fit in memory at once)", integer(1), "N"),
-    Flag("idle-timeout", 30.0, "how long an idle hot container stays warm for its route", duration, "DURATION"),
-    Flag("cold-start", 0.3, "time to start a new container (paid when no hot one of the route is idle)",
+    Flag("slots", _D.slots, "execution slots (containers that fit in memory at once)", integer(1), "N"),
+    Flag("idle-timeout", _D.idle_timeout, "how long an idle hot container stays warm for its route",
          duration, "DURATION"),
-    Flag("on-busy", "cold", "with no idle container of the called function: cold = start one at once "
+    Flag("cold-start", _D.cold_start, "time to start a new container (paid when no hot one of the route is idle)",
+         duration, "DURATION"),
+    Flag("on-busy", _D.on_busy, "with no idle container of the called function: cold = start one at once "
          "(evicting another function's least recently used idle one when the slots are full); queue = "
          "wait for a busy one of that function when it frees sooner than a cold start would take",
          choice(*ON_BUSY), "KIND"),
-    Flag("exec", 0.05, "execution time of a call without ?ms=N", duration, "DURATION"),
-    Flag("fail-rate", 0.0, "fraction of calls answered 500 after running (fault tests)", number(0.0, 1.0), "X"),
-    Flag("slow", 0.0, "extra delay added to every function and /version response (fault tests)",
+    Flag("exec", _D.exec, "execution time of a call without ?ms=N", duration, "DURATION"),
+    Flag("fail-rate", _D.fail_rate, "fraction of calls answered 500 after running (fault tests)",
+         number(0.0, 1.0), "X"),
+    Flag("slow", _D.slow, "extra delay added to every function and /version response (fault tests)",
          duration, "DURATION"),
-    Flag("version-string", "0.3.700", "what GET /version reports", str, "X.Y.Z"),
-    Flag("seed", 0, "seed of the random choices (--fail-rate); 0 = from the clock", integer(0), "N"),
+    Flag("version-string", _D.version_string, "what GET /version reports", str, "X.Y.Z"),
+    Flag("seed", _D.seed, "seed of the random choices (--fail-rate); 0 = from the clock", integer(0), "N"),
 ]
 
 ENDPOINTS_HELP = """
@@ -31,13 +56,6 @@ Endpoints of a simulated node (any method):
   /version                 {"version": --version-string}
   /stats                   calls, cold_starts, queue, queued_hot, busy, containers, hot per route
   anything else            404 JSON"""
-
-
-def node_kwargs(cfg, rng) -> dict:
-    """SimNode keyword arguments from the parsed MODEL_FLAGS."""
-    return dict(slots=cfg.slots, idle_timeout=cfg.idle_timeout, cold_start=cfg.cold_start,
-                on_busy=cfg.on_busy, exec_s=cfg.exec, fail_rate=cfg.fail_rate, slow=cfg.slow,
-                version=cfg.version_string, rng=rng)
 
 
 def make_rng(seed: int):

@@ -7,15 +7,15 @@ import signal
 import sys
 
 from fnlb.sim.node_server import SimNode
-from fnlb.sim.options import make_rng, node_kwargs
+from fnlb.sim.options import SimNodeConfig, make_rng
 
 
-async def serve_nodes(cfg, listens: list[tuple[tuple[str, int], str]]) -> None:
+async def serve_nodes(cfg: SimNodeConfig, listens: list[tuple[tuple[str, int], str]]) -> None:
     rng = make_rng(cfg.seed)
     nodes = []
     try:
         for (host, port), name in listens:
-            node = SimNode(**node_kwargs(cfg, rng), name=name)
+            node = SimNode(cfg, rng=rng, name=name)
             nodes.append(node)
             print(await node.start(host, port), flush=True)  # scripts read these lines
         stop = asyncio.Event()
@@ -28,7 +28,7 @@ async def serve_nodes(cfg, listens: list[tuple[tuple[str, int], str]]) -> None:
             await node.close()
 
 
-def run_nodes(cfg, listens) -> int:
+def run_nodes(cfg: SimNodeConfig, listens) -> int:
     import uvloop
 
     try:

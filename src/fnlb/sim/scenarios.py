@@ -60,6 +60,7 @@ import random
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
+from fnlb.routing.failover import RETRIES
 from fnlb.routing.nodeset import NodeSet
 from fnlb.routing.policies import make_policy
 from fnlb.routing.policy import Params
@@ -251,15 +252,16 @@ STANDARD = "steady"
 POOLED = "pooled"  # the name of run_pooled's row beside the policies'
 
 
-def run(workload: Workload, policy: str, params: Params | None = None):
-    """Simulate ``workload`` with every balancer running its own ``policy`` object."""
+def run(workload: Workload, policy: str, params: Params | None = None, retries: int = RETRIES):
+    """Simulate ``workload`` with every balancer running its own ``policy`` object;
+    ``retries`` is the failover budget (the proxy's ``--retries``)."""
     sc = workload.scenario
 
     def make_router(b: int) -> Router:
         return Router(make_policy(policy, params, random.Random(f"policy/{workload.seed}/{b}")))
 
     cluster = Cluster(workload.nodes, sc.balancers, make_router, workload.model.node_config(),
-                      workload.changes, sc.detect)
+                      workload.changes, sc.detect, retries=retries)
     return cluster.run(workload.arrivals())
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fnlb.cli.flags import UsageError
+from fnlb.config.flags import UsageError
 
 TABLE = "lb_nodes"
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 
-from fnlb.admin.http import HTTPError, Request, Response, json_response
+from fnlb.api.http import HTTPError, Request, Response, json_response
 from fnlb.routing.hashing import wire_key
 
 

@@ -1,13 +1,15 @@
-"""A stand-in balancer for observability tests: real StatsRecorder and MgmtApp, fake router
-and registry that answer the read-side contract with fixed values."""
+"""A stand-in balancer for the observability handlers' tests (here and tests/observability):
+real StatsRecorder and MgmtApp, fake router and registry that answer the read-side contract
+with fixed values."""
 
 from __future__ import annotations
 
 import asyncio
 from types import SimpleNamespace
 
-from fnlb.admin.http import MgmtApp, Request
-from fnlb.observability import api
+from fnlb.api import observability as api
+from fnlb.api.http import MgmtApp, Request
+from fnlb.observability.options import ObservabilityConfig
 from fnlb.observability.stats import StatsRecorder
 
 T0 = 1_700_000_000.0        # with clock_offset=0, monotonic "now" == Unix seconds
@@ -49,7 +51,7 @@ class Clock:
 
 
 def make_balancer(nodes=("127.0.0.1:8080", "127.0.0.1:8081"), **cfg):
-    cfg = SimpleNamespace(**{"stats_window": 300.0, "stats_series": 1000, "metrics_top_functions": 20, **cfg})
+    cfg = ObservabilityConfig(**cfg)
     clock = Clock()
     b = SimpleNamespace(cfg=cfg, stats=StatsRecorder(cfg, clock_offset=0.0), router=FakeRouter(),
                         registry=FakeRegistry(nodes), mgmt=MgmtApp(), clock=clock)

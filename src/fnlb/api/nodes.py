@@ -1,4 +1,4 @@
-"""The management API of the node list: PUT, DELETE and GET ``/1/lb/nodes``.
+"""The management API of the node list (``fnlb.nodes``): PUT, DELETE and GET ``/1/lb/nodes``.
 
 Compatible with the original fnlb: PUT/DELETE take ``{"node": "host:port"}`` and answer
 ``{"msg": "node added"}`` / ``{"msg": "node deleted"}``; GET answers
@@ -12,7 +12,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 
-from fnlb.admin.http import HTTPError, json_response, read_json
+from fnlb.api.http import HTTPError, json_response, read_json
+from fnlb.config.serve import ServeConfig
 from fnlb.nodes import address
 from fnlb.nodes.store import StoreUnavailable
 
@@ -69,15 +70,15 @@ def _validate(addr: str) -> None:
         raise HTTPError(400, str(exc)) from None
 
 
-def warn_if_open(cfg) -> None:
+def warn_if_open(cfg: ServeConfig) -> None:
     """Log a warning when anyone who can reach the management listener may change nodes."""
-    if getattr(cfg, "admin_token", ""):
+    if cfg.nodes.admin_token:
         return
-    host = cfg.mgmt_listen[0]
+    host, port = cfg.proxy.mgmt_listen
     if not _is_loopback(host):
         where = host or "all interfaces"
         log.warning("the management API on %s:%d accepts node changes from anyone who can reach it: "
-                    "set --admin-token (or FNLB_ADMIN_TOKEN) or listen on 127.0.0.1", where, cfg.mgmt_listen[1])
+                    "set --admin-token (or FNLB_ADMIN_TOKEN) or listen on 127.0.0.1", where, port)
 
 
 def _is_loopback(host: str) -> bool:

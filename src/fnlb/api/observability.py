@@ -1,8 +1,10 @@
-"""Management endpoints of observability: /1/lb/stats, the dashboard, /metrics.
+"""Management endpoints of observability (``fnlb.observability``): /1/lb/stats, the dashboard, /metrics.
 
 Every path served here is registered on the MgmtApp, so the proxy routes it to the
-management listener. The dashboard is static files from ``static/`` (read once at start)
-plus two JSON polls; its Content-Security-Policy forbids the page any other host.
+management listener. The dashboard is static files from ``fnlb/observability/static/``
+(read once at start) plus two JSON polls; its Content-Security-Policy forbids the page any
+other host. "Now" is read here, from ``clock`` (``time.monotonic``; tests pass their own),
+and handed to the stats recorder and the metrics collector, which read no clock.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from datetime import datetime
 from importlib import resources
 
-from fnlb.admin.http import HTTPError, Request, Response, json_response
+from fnlb.api.http import HTTPError, Request, Response, json_response
 from fnlb.observability import metrics
 from fnlb.observability.stats import rfc3339, second_rows
 

@@ -1,12 +1,12 @@
-"""The management handlers, called through MgmtApp.handle (no sockets)."""
+"""The observability handlers (/1/lb/stats, the dashboard), called through MgmtApp.handle (no sockets)."""
 
 import json
 import re
 
 import pytest
 
-from fnlb.observability.api import parse_since
-from tests.observability.fakes import T0, get, make_balancer
+from fnlb.api.observability import parse_since
+from tests.api.fakes import T0, get, make_balancer
 
 A, B = "127.0.0.1:8080", "127.0.0.1:8081"
 
@@ -102,7 +102,7 @@ def test_dash_state_lists_nodes_with_in_flight_and_errors():
 def test_big_stats_read_yields_to_the_event_loop():
     import asyncio
 
-    from fnlb.admin.http import Request
+    from fnlb.api.http import Request
 
     b = make_balancer()
     for sec in range(10):                               # 10 seconds x 600 series

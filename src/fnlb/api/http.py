@@ -4,8 +4,9 @@ The proxy recognises a management request (``/1/lb/...`` or ``/metrics`` on the
 management listener), reads its whole body (bounded: larger than MAX_BODY gets 413 before
 any handler runs), and awaits ``MgmtApp.handle(request)``. Handlers are plain
 ``async def handler(request: Request) -> Response`` functions registered by path and method,
-so each package (nodes, routing, observability) adds its own endpoints without knowing
-about sockets, and tests can call them directly.
+so each module of this package (nodes, routing, observability) adds its own endpoints
+without knowing about sockets, and tests can call them directly. Errors are the same
+``{"msg": ...}`` body the proxy writes for its own errors (``fnlb.proxy.wire.error_body``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 from urllib.parse import parse_qs
+
+from fnlb.proxy.wire import error_body
 
 MAX_BODY = 64 * 1024
 
@@ -53,7 +56,7 @@ def json_response(obj, status: int = 200) -> Response:
 
 
 def error(status: int, msg: str) -> Response:
-    return json_response({"msg": msg}, status)
+    return Response(status, error_body(msg))
 
 
 class HTTPError(Exception):

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from fnlb.admin.http import MgmtApp, Request
-from fnlb.nodes import api
+from fnlb.api import nodes as api
+from fnlb.api.http import MgmtApp, Request
 from fnlb.nodes.registry import NodeRegistry
 from tests.nodes.helpers import make_cfg
 from tests.support.procs import free_port
@@ -18,7 +18,7 @@ def scenario(fn, *flags, token=""):
     async def main():
         cfg = make_cfg("--hc-interval", "60s", *flags)
         changes = []
-        registry = NodeRegistry(cfg, changes.append)
+        registry = NodeRegistry(cfg.nodes, changes.append)
         app = MgmtApp(admin_token=token)
         api.register(app, SimpleNamespace(registry=registry, cfg=cfg))
         await registry.start()

@@ -2,11 +2,13 @@
 (``--name value``, ``--name=value``), with ``FNLB_<NAME>`` environment variables and a TOML
 ``--config`` file. Precedence: flag > environment > file > default.
 
-Each package declares its flags as a list of :class:`Flag` (``fnlb/<pkg>/options.py``);
-a command concatenates the lists it needs. Values are converted by small functions
-(``duration``, ``size``, ...) that raise ValueError with a readable reason; the parser
-turns that into a :class:`UsageError` naming the flag, which the CLI prints as one line
-and exits with status 2.
+Each package declares its flags as a list of :class:`Flag` (``fnlb/<pkg>/options.py``),
+their defaults taken from its typed config (see ``fnlb.config.typed``); a command
+concatenates the lists it needs. Values are converted by small functions (``duration``,
+``size``, ...) that raise ValueError with a readable reason; the parser turns that into a
+:class:`UsageError` naming the flag, which the CLI prints as one line and exits with
+status 2. :func:`parse` returns a flat namespace (one attribute per flag); commands turn
+it into typed configs once, with ``from_namespace``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from fnlb.goduration import DurationError, format_seconds, parse_ns
+from fnlb.config.goduration import DurationError, format_seconds, parse_ns
 
 
 class UsageError(Exception):
