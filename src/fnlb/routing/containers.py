@@ -51,7 +51,7 @@ class Pool:
 
 
 class Containers:
-    __slots__ = ("idle_timeout", "capacity", "pools", "per_node", "total", "_lapse", "_idle_count")
+    __slots__ = ("idle_timeout", "capacity", "pools", "per_node", "total", "_lapse", "_idle_count", "_on_node")
 
     def __init__(self, idle_timeout: float, capacity: int = 100_000):
         self.idle_timeout = idle_timeout
@@ -61,6 +61,7 @@ class Containers:
         self.total = 0
         self._lapse: deque[tuple[float, str, Pool]] = deque()  # (idle since, key, pool), time order
         self._idle_count = 0
+        self._on_node: dict[str, dict[str, Pool]] = {}  # node -> {key: Pool}: the same pools by node
 
     # -- reading ------------------------------------------------------------------------
 
@@ -101,6 +102,7 @@ class Containers:
         pool = mine.get(node)
         if pool is None:
             pool = mine[node] = Pool(node)
+            self._on_node.setdefault(node, {})[key] = pool
         pool.busy += 1
         if pool.idle:
             self._idle_count -= 1
@@ -138,10 +140,8 @@ class Containers:
         """The node no longer had a container idle since ``since``: a node evicts the least
         recently used idle container first, so every container of any key idle on it since
         then or earlier is gone too."""
-        for key, mine in list(self.pools.items()):
-            pool = mine.get(node)
-            if pool is None:
-                continue
+        for key, pool in list(self._on_node.get(node, {}).items()):
+            mine = self.pools[key]
             idle, n = pool.idle, 0
             while idle and idle[0] <= since:
                 idle.popleft()
@@ -183,3 +183,7 @@ class Containers:
         del mine[node]
         if not mine:
             del self.pools[key]
+        on_node = self._on_node[node]
+        del on_node[key]
+        if not on_node:
+            del self._on_node[node]
