@@ -156,17 +156,24 @@ def test_table_has_a_row_per_policy_and_a_p99_column():
     assert [line.split("|")[1].strip() for line in lines[2:]] == list(POLICIES)
 
 
-def test_cli_prints_the_table_for_every_policy():
-    proc = subprocess.run([sys.executable, "-m", "fnlb", "simulate", "--requests", "2000", "--nodes", "3",
-                           "--functions", "20", "--slots", "8"],
+def simulate_cli(*args: str) -> tuple[str, list[str], list[dict[str, str]]]:
+    """`fnlb simulate ARGS` as a process: its output, the table's header, and its rows
+    ({column: cell}, in table order)."""
+    proc = subprocess.run([sys.executable, "-m", "fnlb", "simulate", *args],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stdout.splitlines() if line.startswith("|")]
     header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    rows = [dict(zip(header, (cell.strip() for cell in line.strip("|").split("|")))) for line in lines[2:]]
+    return proc.stdout, header, rows
+
+
+def test_cli_prints_the_table_for_every_policy():
+    stdout, header, rows = simulate_cli("--requests", "2000", "--nodes", "3", "--functions", "20", "--slots", "8")
     assert header[0] == "policy" and any("p99" in cell for cell in header)
-    assert [line.strip("|").split("|")[0].strip() for line in lines[2:]] == [*POLICIES, POOLED]
-    assert "requests/s" in proc.stdout
-    assert "nodes cold-start when busy" in proc.stdout
+    assert [r["policy"] for r in rows] == [*POLICIES, POOLED]
+    assert "requests/s" in stdout
+    assert "nodes cold-start when busy" in stdout
 
 
 @pytest.mark.parametrize("scenario", ["failure", "balancers"])
@@ -200,16 +207,9 @@ def test_cli_prints_a_pooled_row_below_every_policy_set():
     # The preset's 32 slots (measured: 107 cold starts pooled, 577 consistent). With 8-slot
     # nodes the pooled 32 slots tip into churn with 20 functions and cold-start more than
     # consistent, whose overloaded node queues instead (at 3x the p99): a floor, not a law.
-    proc = subprocess.run([sys.executable, "-m", "fnlb", "simulate", "--requests", "3000", "--nodes", "4",
-                           "--functions", "20", "--policy", "consistent"],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("|")]
-    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
-    rows = {cells[0]: dict(zip(header, cells)) for cells in
-            ([cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:])}
-    assert list(rows) == ["consistent", POOLED]
-    pooled, consistent = rows[POOLED], rows["consistent"]
+    _, _, rows = simulate_cli("--requests", "3000", "--nodes", "4", "--functions", "20", "--policy", "consistent")
+    assert [r["policy"] for r in rows] == ["consistent", POOLED]
+    consistent, pooled = rows
     assert pooled["errors"] == "0" and pooled["spilled"] == "-" and pooled["keys moved"] == "-"
     assert int(pooled["cold starts"]) <= int(consistent["cold starts"])
 

@@ -141,16 +141,7 @@ class Containers:
         recently used idle container first, so every container of any key idle on it since
         then or earlier is gone too."""
         for key, pool in list(self._on_node.get(node, {}).items()):
-            mine = self.pools[key]
-            idle, n = pool.idle, 0
-            while idle and idle[0] <= since:
-                idle.popleft()
-                n += 1
-            if n:
-                self._idle_count -= n
-                self._drop(node, n)
-                if not pool.containers:
-                    self._remove(key, mine, node)
+            self._expire(key, pool, since)
 
     # -- internals ----------------------------------------------------------------------
 
@@ -158,6 +149,11 @@ class Containers:
         # Every idle entry of the pool at or before ``since`` lapses with it (a pool's
         # entries are in time order); the entry itself may have been reused already.
         since, key, pool = item
+        self._expire(key, pool, since)
+
+    def _expire(self, key: str, pool: Pool, since: float) -> None:
+        """The pool's containers idle since ``since`` or earlier are gone; an empty pool
+        is removed (unless it was removed already and the key has a new one there)."""
         idle = pool.idle
         n = 0
         while idle and idle[0] <= since:

@@ -19,9 +19,9 @@ the calls it sends) and, for each call of key K:
 2. **Grow**: no idle container anywhere, so the call starts a container (or, on a node
    that queues first, waits for one of K's busy containers there). It goes to the first
    node of K's order that already holds containers of K, else to the first node of the
-   order, that has *room*: fewer containers than ``max(load_floor, load_factor * (C + 1)
-   / n)``, where C counts the containers of all keys on all n nodes (bounded loads,
-   applied to containers instead of requests), and where K's wait is not high. Keeping
+   order, that has *room*: fewer containers than ``max(load_floor, warm_factor * (C + 1)
+   / n + SLACK)``, where C counts the containers of all keys on all n nodes (bounded
+   loads, applied to containers instead of requests), and where K's wait is not high. Keeping
    every node's containers near the mean leaves each node free slots, so a new container
    evicts nothing, in a cluster whose working set fits. Among those nodes, the ones whose
    oldest idle container is older than ``VICTIM_AGE`` come first: if such a node is
@@ -65,6 +65,17 @@ QUEUED_MIN = 0.002      # seconds: a call sent to start a container that waited 
                         # --cold-wait) waited for a busy container instead
 
 
+class _Sent:
+    """One (node, key)'s calls in flight: the idle-since times of the containers those sent
+    to reuse one expect, and how many were sent to start one."""
+
+    __slots__ = ("reused", "fresh")
+
+    def __init__(self):
+        self.reused: list[float] = []
+        self.fresh = 0
+
+
 class WarmFirst(Policy):
     name = "default"
 
@@ -76,9 +87,7 @@ class WarmFirst(Policy):
         self._slow, self._cold = p.spill_wait, p.cold_wait
         # Each node's wait over all its keys: the estimate for a key new to it.
         self.node_waits = WaitTable(NODE_TABLE_SIZE, p.wait_grace, p.wait_fade)
-        # (node, key) -> (idle-since times of the containers its calls in flight reuse,
-        #                [calls in flight sent to start a container])
-        self._sent: dict[tuple[str, str], tuple[list[float], list[int]]] = {}
+        self._sent: dict[tuple[str, str], _Sent] = {}
 
     # -- deciding -------------------------------------------------------------------------
 
@@ -158,16 +167,16 @@ class WarmFirst(Policy):
         pair = (node, key)
         sent = self._sent.get(pair)
         if sent is None:
-            sent = self._sent[pair] = ([], [0])
+            sent = self._sent[pair] = _Sent()
         if since is None:
-            sent[1][0] += 1
+            sent.fresh += 1
         else:
-            sent[0].append(since)
+            sent.reused.append(since)
 
     def finished(self, node: str, key: str, now: float, wait: float | None, latency: float, status: int) -> None:
         self.inflight.finish(node)
         alive = not (wait is None and status == 502)  # a node that failed first lost its containers
-        new = self._settle(node, key, now, wait)
+        new = self._settle(node, key, wait)
         if new and wait is not None and QUEUED_MIN < wait < self._cold:
             alive = False  # sent to start a container, it waited for a busy one: none was added
         self.containers.release(node, key, now, alive)
@@ -178,7 +187,7 @@ class WarmFirst(Policy):
             wait = self._slow  # the cold start this call was sent to pay, not load
         self.waits.add(node, key, wait, now)
 
-    def _settle(self, node: str, key: str, now: float, wait: float | None) -> bool:
+    def _settle(self, node: str, key: str, wait: float | None) -> bool:
         """Match an ended call with one the pair sent; True if it was sent to start a
         container. Calls are not told apart, so a cold one is taken for one sent to start
         a container, a warm one for one sent to reuse. A call sent to reuse that paid a
@@ -188,17 +197,17 @@ class WarmFirst(Policy):
         sent = self._sent.get(pair)
         if sent is None:
             return False
-        reused, fresh = sent
+        reused = sent.reused
         cold = wait is not None and wait >= self._cold
         new = False
-        if fresh[0] and (cold or not reused):
-            fresh[0] -= 1
+        if sent.fresh and (cold or not reused):
+            sent.fresh -= 1
             new = True
         elif reused:
             if cold:
                 self.containers.evicted(node, reused.pop())
             else:
                 reused.pop(0)
-        if not fresh[0] and not reused:
+        if not sent.fresh and not reused:
             del self._sent[pair]
         return new

@@ -220,16 +220,15 @@ class Workload:
                 u = rand() * peak
                 if u < rate:
                     break
+            jitter = True
             if thinning and u < self._flash(t):
                 i = flash_i
             elif hot_share and rand() < hot_share:
-                i = hot_i
-                yield Arrival(t, keys[i], base[i], rng.randrange(balancers) if balancers > 1 else 0)
-                continue
+                i, jitter = hot_i, False  # the hot function's calls take exactly hot_exec
             else:
                 i = index(rng)
             b = rng.randrange(balancers) if balancers > 1 else 0
-            yield Arrival(t, keys[i], base[i] * lognorm(mu, sigma), b)
+            yield Arrival(t, keys[i], base[i] * lognorm(mu, sigma) if jitter else base[i], b)
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
