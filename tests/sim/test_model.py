@@ -265,3 +265,30 @@ def test_on_busy_must_be_cold_or_queue():
     assert NodeModel(1, 1.0, 0.1).on_busy == "cold"
     with pytest.raises(ValueError, match="on_busy"):
         NodeModel(1, 1.0, 0.1, on_busy="wait")
+
+
+def test_resize_shrinks_idle_lru_first_and_busy_as_they_end():
+    m = NodeModel(slots=3, idle_timeout=10.0, cold_start=0.0)
+    old = m.arrive("/r/a/old", 1.0, 0.0)
+    new = m.arrive("/r/a/new", 1.0, 0.5)
+    busy = m.arrive("/r/a/busy", 5.0, 0.6)
+    m.finish(old, 1.0)
+    m.finish(new, 1.5)
+    assert m.resize(1, 2.0) == []
+    # Both idle containers go (least recently used first), the busy one stays over the size.
+    assert m.containers == 1 and m.hot() == {"/r/a/busy": {"busy": 1, "idle": 0}}
+    waiting = m.arrive("/r/a/new", 1.0, 2.1)
+    assert not waiting.started            # no slot: the node is over its size
+    assert m.finish(busy, 5.6) == [waiting]  # the freed slot goes to the queued call
+    assert waiting.cold and m.containers == 1
+
+
+def test_resize_up_starts_calls_waiting_for_a_slot():
+    m = NodeModel(slots=1, idle_timeout=10.0, cold_start=0.5)
+    a = m.arrive("/r/a/f", 1.0, 0.0)
+    b = m.arrive("/r/a/g", 1.0, 0.1)
+    assert not b.started
+    assert m.resize(2, 0.2) == [b]
+    assert b.started and b.cold and m.containers == 2 and a.started
+    with pytest.raises(ValueError):
+        m.resize(0, 0.3)

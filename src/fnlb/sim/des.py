@@ -62,8 +62,10 @@ class Arrival(NamedTuple):
 
 class Change(NamedTuple):
     t: float
-    action: str      # "down", "up" (a down node recovers, empty) or "add" (a new node)
+    action: str      # "down", "up" (a down node recovers, empty), "add" (a new node) or
+                     # "resize" (the node's slots change by ``slots``: the pooled floor's changes)
     node: str
+    slots: int = 0
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ class NodeConfig:
 class _Node:
     """The engine's view of one node: its model (replaced by a fresh one on recovery)."""
 
-    __slots__ = ("name", "model", "up", "outstanding", "busy_s", "up_since", "up_total", "retired")
+    __slots__ = ("name", "model", "up", "outstanding", "busy_s", "up_since", "up_total", "retired", "resized")
 
     def __init__(self, name: str, cfg: NodeConfig, now: float):
         self.name = name
@@ -92,6 +94,7 @@ class _Node:
         self.busy_s = 0.0            # slot-seconds occupied (cold starts included)
         self.up_since = now
         self.up_total = 0.0
+        self.resized: list[tuple[float, int]] = []  # (time, slots added): for its utilisation
 
 
 class _Req:
@@ -182,7 +185,8 @@ class Cluster:
         self.changes = sorted(changes, key=lambda c: c.t)
         self.views: list[tuple[float, int, str, str]] = []  # (t, seq, action, node) applied to routers
         for i, ch in enumerate(self.changes):
-            self.views.append((ch.t + detect, i, ch.action, ch.node))
+            if ch.action != "resize":  # the pooled node's: no balancer decides anything there
+                self.views.append((ch.t + detect, i, ch.action, ch.node))
         self.views.sort()
         self.watch = _MoveWatch([v[0] for v in self.views], move_span, move_settle) if self.views else None
         self.out = Outcome()
@@ -316,6 +320,11 @@ class Cluster:
                 self._up(self.nodes[change.node], now)
             elif change.action == "add":
                 self.nodes[change.node] = _Node(change.node, self.cfg, now)
+            elif change.action == "resize":
+                node = self.nodes[change.node]
+                node.resized.append((now, change.slots))
+                for started in node.model.resize(node.model.slots + change.slots, now):
+                    self._schedule(started)
             else:
                 raise ValueError(f"unknown cluster change {change.action!r}")
         else:  # the balancers' health checks notice it
@@ -360,7 +369,7 @@ class Cluster:
             for model in (*node.retired, node.model):
                 out.cold_starts += model.cold_starts
                 out.evictions += model.evictions
-            capacity = node.up_total * self.cfg.slots
+            capacity = node.up_total * self.cfg.slots + sum(d * (now - t) for t, d in node.resized)
             out.util_by_node[node.name] = node.busy_s / capacity if capacity > 0 else 0.0
         if self.watch is not None:
             out.moved, out.moved_of = self.watch.moved()

@@ -78,6 +78,7 @@ API summary::
     call = m.arrive("/r/app/fn", 0.1, now)   # -> Call; call.started is False if queued
     started = m.finish(call, now)            # -> [Call, ...] that start at `now`
     m.cancel(call)                           # a queued call's client went away
+    m.resize(slots, now)                     # -> [Call, ...]: the memory changed (the pooled floor)
     m.expire(now); m.next_expiry(); m.stats(now)
 """
 
@@ -211,6 +212,8 @@ class NodeModel:
             del self._busy_by_route[box.route]  # keep the table to the routes in use
         self._idle[box] = None
         self._idle_by_route.setdefault(box.route, deque()).append(box)
+        if self.containers > self.slots:
+            self._shrink()  # the node shrank while this container was busy (resize)
         same = self._queued_by_route.get(box.route)
         if same:
             nxt = same[0]  # hot on the container just freed: no eviction, no cold start
@@ -218,9 +221,29 @@ class NodeModel:
             nxt = self._oldest()
         else:
             return []
-        self._try_start(nxt, now)
+        if not self._try_start(nxt, now):
+            return []  # the node shrank (resize): the container is gone and no slot is free
         self._unqueue(nxt)
         return [nxt]
+
+    def resize(self, slots: int, now: float) -> list[Call]:
+        """The node's memory changes to ``slots`` (the pooled floor of a cluster that
+        loses or gains a node); returns the calls that start now. Shrinking drops idle
+        containers, least recently used first, until the rest fit; busy containers over
+        the new size are dropped as their calls end (``finish``). Growing starts calls
+        waiting for a slot."""
+        if slots < 1:
+            raise ValueError("a node needs at least one slot")
+        self.expire(now)
+        self.slots = slots
+        self._shrink()
+        started = []
+        while self._queued and self.containers < self.slots:
+            nxt = self._oldest()
+            self._try_start(nxt, now)
+            self._unqueue(nxt)
+            started.append(nxt)
+        return started
 
     def cancel(self, call: Call) -> bool:
         """Drop a queued call (its client left). Started calls run to their end."""
@@ -356,6 +379,10 @@ class NodeModel:
             same.remove(call)
         if not same:
             del self._queued_by_route[call.route]
+
+    def _shrink(self) -> None:
+        while self.containers > self.slots and self._idle:
+            self._drop_idle(next(iter(self._idle)))
 
     def _drop_idle(self, box: Container) -> None:
         del self._idle[box]

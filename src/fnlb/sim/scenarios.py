@@ -47,10 +47,11 @@ as a rule, at or above the pooled node's: what is left above it is what placemen
 still win. A rule of thumb, not a theorem: a policy that piles the load on a few nodes
 can cold-start less than the pooled node by queueing instead (a queue hands freed hot
 containers on), at the price of its latency; and a pooled node past the tipping point
-(too many functions for its slots) churns like any other. The pooled node ignores the
-scenario's node changes: a failed or added node does not change the floor, it is the
-same slots throughout (``nodes * slots`` of the scenario as configured, before any
-``add``).
+(too many functions for its slots) churns like any other. The pooled node follows the
+scenario's node changes in slots: a node that fails takes its slots away for as long as
+it is down, an added node brings its own. What the pooled node loses then is its least
+recently used idle containers (and busy ones over the size as their calls end), while
+the cluster loses the failed node's containers, however hot: the floor stays generous.
 """
 
 from __future__ import annotations
@@ -267,10 +268,13 @@ def run(workload: Workload, policy: str, params: Params | None = None, retries: 
 def run_pooled(workload: Workload):
     """Simulate ``workload`` on one node with every slot of the cluster: the floor (see above)."""
     sc = workload.scenario
-    cfg = replace(workload.model.node_config(), slots=sc.nodes * workload.model.slots)
+    slots = workload.model.slots
+    cfg = replace(workload.model.node_config(), slots=sc.nodes * slots)
+    resizes = [Change(c.t, "resize", POOLED, slots if c.action in ("up", "add") else -slots)
+               for c in workload.changes]
     # One node leaves a router nothing to decide; `consistent` is the simplest that
     # draws no randomness. One balancer: with a single node they would all agree anyway.
-    cluster = Cluster([POOLED], 1, lambda b: Router(make_policy("consistent")), cfg)
+    cluster = Cluster([POOLED], 1, lambda b: Router(make_policy("consistent")), cfg, resizes)
     arrivals = workload.arrivals()
     if sc.balancers > 1:
         arrivals = (arrival._replace(balancer=0) for arrival in arrivals)
