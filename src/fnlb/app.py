@@ -40,7 +40,8 @@ class Balancer:
         # becomes one here, once); each component then gets its own concern's config.
         self.cfg = cfg = ServeConfig.of(cfg)
         self.router = build_router(cfg.routing)
-        self.stats = make_recorder(cfg.observability)
+        # One --cold-wait: the stats count cold starts by the threshold the policy reads waits with.
+        self.stats = make_recorder(cfg.observability, cfg.routing.params.cold_wait)
         self.registry = NodeRegistry(cfg.nodes, on_healthy_change=self.router.set_nodes)
         self.mgmt = MgmtApp(admin_token=cfg.nodes.admin_token)
         self.retries = cfg.nodes.retries
@@ -87,7 +88,7 @@ class Balancer:
                 self.stats.count_invalid_wait(node, key, now)
         self._finished(node, key, now, wait, latency, status)
         nodeset = self.router.nodeset
-        self._record(node, key, status, latency, wait, (nodeset.primaries.get(key) or nodeset.primary(key)) != node,
+        self._record(node, key, status, latency, wait, nodeset.primary(key) != node,
                      now)
         if 0 < status < 500 or status == 499:
             if node in self._suspects:  # else its passive-failure count is 0 already

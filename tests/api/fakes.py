@@ -18,9 +18,17 @@ T0 = 1_700_000_000.0        # with clock_offset=0, monotonic "now" == Unix secon
 class FakeRouter:
     def __init__(self):
         self.in_flight = {}
+        self.containers = None       # {node: int}: the policy's estimate; None: it keeps none
+        self.keys = {}               # key -> {node: {"busy": n, "idle": m}}
 
     def in_flight_by_node(self):
         return dict(self.in_flight)
+
+    def warm_by_node(self, now):
+        return None if self.containers is None else dict(self.containers)
+
+    def warm(self, key, now):
+        return None if self.containers is None else dict(self.keys.get(key, {}))
 
 
 class FakeRegistry:

@@ -93,10 +93,24 @@ def test_dash_state_lists_nodes_with_in_flight_and_errors():
     state = body(get(b, "/1/lb/dash/state"))
     assert state["now_ms"] == int(T0 * 1000) and state["window"] == 300
     assert state["nodes"] == [
-        {"node": A, "state": "online", "health": "healthy", "in_flight": 3, "last_error": None,
+        {"node": A, "state": "online", "health": "healthy", "in_flight": 3, "warm": None, "last_error": None,
          "last_check": None, "version": "0.3.700"},
-        {"node": B, "state": "offline", "health": "unhealthy", "in_flight": 0,
+        {"node": B, "state": "offline", "health": "unhealthy", "in_flight": 0, "warm": None,
          "last_error": "connection refused", "last_check": None, "version": "0.3.700"}]
+    assert state["warm"] is None                        # the policy keeps no container estimate
+
+
+def test_dash_state_has_the_warm_estimate_per_node_and_busiest_function():
+    b = make_balancer()
+    b.router.containers = {A: 5}
+    b.router.keys = {"/r/app/f": {A: {"busy": 1, "idle": 2}, B: {"busy": 0, "idle": 1}}}
+    for i in range(4):
+        b.stats.record(A, "/r/app/f", 200, 0.01, 0.0, False, T0 + i * 0.1)
+    b.stats.record(B, "/r/app/g", 200, 0.01, 0.0, False, T0 + 0.5)
+    b.clock.now = T0 + 1.5
+    state = body(get(b, "/1/lb/dash/state"))
+    assert [(n["node"], n["warm"]) for n in state["nodes"]] == [(A, 5), (B, 0)]
+    assert state["warm"] == {"/r/app/f": {A: 3, B: 1}, "/r/app/g": {}}
 
 
 def test_big_stats_read_yields_to_the_event_loop():

@@ -2,11 +2,13 @@
 
 import asyncio
 import json
+import time
 from types import SimpleNamespace
 
 from fnlb.api import routing as api
 from fnlb.api.http import MgmtApp, Request
 from fnlb.routing.options import RoutingConfig
+from fnlb.routing.policy import REASONS
 from fnlb.routing.router import build_router
 
 NODES = ["127.0.0.1:8082", "127.0.0.1:8080", "127.0.0.1:8081"]
@@ -37,4 +39,34 @@ def test_route_endpoint():
     assert status == 200 and body["key"] == "" and body["node"] == "127.0.0.1:8082"
     r.set_nodes([])
     status, body = get("key=/x")
-    assert status == 200 and body == {"key": "/x", "node": None, "order": []}
+    assert status == 200 and body == {"key": "/x", "node": None, "reason": None, "why": None, "order": [],
+                                      "warm": {}}
+
+
+def test_route_says_why_and_where_the_key_is_warm():
+    r = build_router(RoutingConfig())
+    r.set_nodes(NODES)
+    app = MgmtApp()
+    api.register(app, SimpleNamespace(router=r))
+    key = "/r/app/hello"
+    status, body = _get(app, "key=" + key)
+    assert (body["node"], body["reason"], body["warm"]) == ("127.0.0.1:8081", "grow", {})
+    assert body["why"] == REASONS["grow"]
+    now = time.monotonic()                       # the endpoint reads the monotonic clock
+    node = r.pick(key, now)
+    r.started(node, key, now)
+    r.finished(node, key, now, 0.3, 0.4, 200)    # a cold start; its container is idle now
+    status, body = _get(app, "key=" + key)
+    assert (body["node"], body["reason"]) == ("127.0.0.1:8081", "home")
+    assert body["warm"] == {"127.0.0.1:8081": {"busy": 0, "idle": 1}}
+    sticky = build_router(RoutingConfig(policy="sticky"))
+    sticky.set_nodes(NODES)
+    app = MgmtApp()
+    api.register(app, SimpleNamespace(router=sticky))
+    status, body = _get(app, "key=" + key)
+    assert (body["reason"], body["warm"]) == ("home", None)
+
+
+def _get(app, qs):
+    resp = asyncio.run(app.handle(Request("GET", "/1/lb/route", qs)))
+    return resp.status, json.loads(resp.body)

@@ -19,9 +19,12 @@ finally:
     sys.path.remove(str(BENCH))
 
 
-def row(p99_ms: float, cold: int, errors: int = 0) -> dict:
-    return {"latency": {"p50": 0.05, "p99": p99_ms / 1000, "max": 0.4}, "errors": errors,
-            "node_cold_starts": cold, "completed": 4200}
+def row(p99_ms: float, cold: int, errors: int = 0, counted: int | None = None) -> dict:
+    out = {"latency": {"p50": 0.05, "p99": p99_ms / 1000, "max": 0.4}, "errors": errors,
+           "node_cold_starts": cold, "completed": 4200}
+    if counted is not None:
+        out["fnlb_cold_starts"] = counted
+    return out
 
 
 def test_default_setup_is_tight_and_pooled_runs_first():
@@ -51,24 +54,25 @@ def test_bad_flags_are_usage_errors(argv, capsys):
 
 
 def test_table_compares_cold_starts_with_pooled_and_p99_with_fnlb():
-    text = placement.table({"pooled": row(110, 20), "fnlb": row(120, 50), "haproxy": row(360, 150)})
+    text = placement.table({"pooled": row(110, 20), "fnlb": row(120, 50, counted=49), "haproxy": row(360, 150)})
     lines = text.splitlines()
-    assert "cold vs pooled" in lines[0] and "p99 vs fnlb" in lines[0]
+    assert "cold vs pooled" in lines[0] and "p99 vs fnlb" in lines[0] and "| fnlb counted |" in lines[0]
     assert lines[2].startswith("| pooled |") and lines[2].endswith("| 1.00x | 0.92x |")
-    assert lines[3].endswith("| 50 | 4200 | 2.50x | 1.00x |")
-    assert lines[4].endswith("| 150 | 4200 | 7.50x | 3.00x |")
+    assert lines[3].endswith("| 50 | 49 | 4200 | 2.50x | 1.00x |")      # fnlb's own count beside the nodes'
+    assert lines[4].endswith("| 150 | - | 4200 | 7.50x | 3.00x |")
     # without the reference rows (or a zero floor) the ratios are "-"
     assert placement.table({"haproxy": row(360, 150)}).splitlines()[2].endswith("| - | - |")
     assert placement.table({"pooled": row(50, 0), "fnlb": row(52, 3)}).splitlines()[3].endswith("| - | 1.00x |")
 
 
 def test_several_runs_get_a_table_each_and_a_summary():
-    runs = [{"pooled": row(p, c), "fnlb": row(p + 10, c * 2, errors=1)} for p, c in [(100, 10), (300, 30), (200, 20)]]
+    runs = [{"pooled": row(p, c), "fnlb": row(p + 10, c * 2, errors=1, counted=c * 2 - k)}
+            for k, (p, c) in enumerate([(100, 10), (300, 30), (200, 20)])]
     text = placement.report(runs)
     assert text.count("| balancer | p50 ms") == 3 and "Run 3 of 3:" in text
     summary = placement.summary_table(runs).splitlines()
-    assert summary[2] == "| pooled | 3 | 100.0 / 200.0 / 300.0 | 10 / 20 / 30 | 0 |"
-    assert summary[3] == "| fnlb | 3 | 110.0 / 210.0 / 310.0 | 20 / 40 / 60 | 3 |"
+    assert summary[2] == "| pooled | 3 | 100.0 / 200.0 / 300.0 | 10 / 20 / 30 | - | 0 |"
+    assert summary[3] == "| fnlb | 3 | 110.0 / 210.0 / 310.0 | 20 / 40 / 60 | 0.950 / 1.000 | 3 |"
     assert placement.report(runs[:1]) == placement.table(runs[0])
 
 

@@ -1,6 +1,6 @@
 """Render docs/dashboard.png: 5 sim nodes, varied traffic for about a minute, one node lost.
 
-Run: python -m tests.observability.make_screenshot [docs/dashboard.png]   (not a test)
+Run: python -m tests.observability.make_screenshot [docs/dashboard.png [SECONDS]]   (not a test)
 """
 
 import random
@@ -29,7 +29,9 @@ def pattern(seed):
 def main(out="docs/dashboard.png", seconds=130):
     from playwright.sync_api import sync_playwright
 
-    cluster = Cluster(5, node_args=("--slots", "3", "--cold-start", "150ms", "--idle-timeout", "8s"))
+    # The nodes cold-start in 150 ms, so fnlb counts waits of 100 ms or more as cold starts.
+    cluster = Cluster(5, node_args=("--slots", "3", "--cold-start", "150ms", "--idle-timeout", "8s"),
+                      lb_args=("--cold-wait", "100ms"))
     workers = [Traffic(cluster, pattern(k), pause=0.004) for k in range(8)]
     try:
         for w in workers:
@@ -51,4 +53,4 @@ def main(out="docs/dashboard.png", seconds=130):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    main(*sys.argv[1:2], *[float(a) for a in sys.argv[2:3]])

@@ -45,7 +45,10 @@ class Watch:
 
 @pytest.fixture(scope="module")
 def cluster():
-    c = Cluster(3, node_args=("--exec", "3ms", "--cold-start", "30ms", "--slots", "2"))
+    # Nodes cold-start in 30 ms, so fnlb counts a wait of 20 ms or more as a cold start; two
+    # slots per node and four functions keep them evicting and cold-starting.
+    c = Cluster(3, node_args=("--exec", "3ms", "--cold-start", "30ms", "--slots", "2"),
+                lb_args=("--cold-wait", "20ms"))
     yield c
     c.stop()
 
@@ -86,6 +89,23 @@ def test_dashboard_shows_called_nodes_and_functions_offline(cluster):
                 # Series are drawn: at least one path per called function in its chart.
                 titles = page.locator("#chart-func-tp svg path title").all_text_contents()
                 assert set(funcs) <= set(titles)
+                # Cold starts: drawn by node and by function, as counted in /1/lb/stats.
+                page.wait_for_function("document.querySelectorAll('#chart-node-cold svg path').length > 0",
+                                       timeout=15000)
+                rows = json.loads(cluster.mgmt("/1/lb/stats")[2])["stats"]
+                assert sum(r["cold"] for r in rows) > 0
+                cold_nodes = {r["node"] for r in rows if r["cold"]}
+                assert cold_nodes <= set(page.locator("#chart-node-cold svg path title").all_text_contents())
+                assert set(page.locator("#chart-func-cold .legend .name").all_text_contents()) & set(funcs)
+                # The warm-container estimate: a number per node beside its state, a chart, and
+                # per function the nodes it is warm on (addresses, with how many containers).
+                warm = page.locator("#nodes tbody td.warm").all_text_contents()
+                assert len(warm) == 3 and all(w.isdigit() for w in warm) and sum(map(int, warm)) > 0
+                page.wait_for_function("document.querySelectorAll('#chart-node-warm svg path').length > 0",
+                                       timeout=10000)
+                where = page.locator("#funcs tbody td.nodes").all_text_contents()
+                assert where and any(addr in w for w in where for addr in cluster.addresses)
+                assert any("×" in w for w in where)
                 # Switching to 5 minutes refetches the range and draws the same series.
                 page.click("#ranges button:text('5 min')")
                 page.wait_for_timeout(2500)

@@ -55,3 +55,41 @@ def test_metrics_label_cardinality_stays_bounded():
     m = scrape(b)
     assert len({labels for name, labels in m if name.startswith("fnlb_function_")}) == 5
     assert len(m) < 200
+
+
+def test_cold_starts_and_warm_containers():
+    b = make_balancer(metrics_top_functions=2)
+    for i in range(60):       # f0 busiest, f1 next, f2 rare: calls with a wait of 0.3 s are cold
+        func = "/r/app/f0" if i % 2 else ("/r/app/f2" if i % 10 == 0 else "/r/app/f1")
+        b.stats.record(A, func, 200, 0.3, 0.3 if i % 3 == 0 else 0.001, False, T0 + i / 30)
+    b.stats.record(B, "/r/app/f0", 200, 0.4, 0.35, False, T0 + 0.5)
+    b.stats.record(B, "/r/app/f0", 200, 0.4, None, False, T0 + 0.6)      # no wait: not cold
+    b.router.containers = {A: 7}
+    b.clock.now = T0 + 2.5
+    m = scrape(b)
+    cold = {labels: v for (name, labels), v in m.items() if name == "fnlb_cold_starts_total"}
+    rows = b.stats.rows(T0 + 2.5)
+    assert sum(cold.values()) == sum(r["cold"] for r in rows) == 21       # every third of 60, plus B's one
+    assert {dict(labels)["func"] for labels in cold} <= {"/r/app/f0", "/r/app/f1", "other"}
+    assert cold[(("func", "/r/app/f0"), ("node", B))] == 1
+    assert cold[(("func", "other"), ("node", A))] == 2     # f2's (calls 0 and 30)
+    assert m[("fnlb_node_warm_containers", (("node", A),))] == 7
+    assert m[("fnlb_node_warm_containers", (("node", B),))] == 0
+    b.router.containers = None                   # a policy without an estimate: no gauge
+    assert not [k for k in scrape(b) if k[0] == "fnlb_node_warm_containers"]
+
+
+def test_cold_start_counters_only_grow_and_stay_bounded():
+    b = make_balancer(metrics_top_functions=3)
+    seen = {}
+    for sec in range(40):                        # the busiest functions change every 10 s
+        for i in range(50):
+            func = f"/r/app/f{(sec // 10) * 3 + i % 3}" if i % 5 else f"/r/tail/{sec}-{i}"
+            b.stats.record(A, func, 200, 0.3, 0.3, False, T0 + sec + i / 50)
+        b.clock.now = T0 + sec + 1
+        cold = {labels: v for (name, labels), v in scrape(b).items() if name == "fnlb_cold_starts_total"}
+        for labels, v in seen.items():
+            assert cold.get(labels, v) >= v, labels      # never decreases (a folded pair may go)
+        seen.update(cold)
+        assert len(cold) <= 2 * (3 + 1) + 1
+        assert sum(cold.values()) == 50 * (sec + 1)

@@ -183,3 +183,27 @@ def test_seconds_split_exactly_at_the_boundary_with_an_offset():
     s.record(A, "/f", 200, 0.01, None, False, 100.25 + 1.5)
     rows = s.rows(100.25 + 2.0)
     assert [(r["timestamp"], r["tp"]) for r in rows] == [(rfc3339(T0), 1), (rfc3339(T0 + 1), 2)]
+
+
+def test_cold_starts_are_waits_of_cold_wait_or_more():
+    from fnlb.observability.stats import is_cold
+
+    assert [is_cold(w, 0.2) for w in (None, 0.0, 0.1999, 0.2, 0.3, 12.0)] == [False, False, False, True, True, True]
+    s = StatsRecorder(ObservabilityConfig(), clock_offset=0.0, cold_wait=0.1)
+    for i, wait in enumerate((0.0, 0.05, 0.1, 0.3, None, 0.099999)):
+        s.record(A, "/f", 200, 0.5, wait, False, T0 + i / 10)
+    s.record(B, "/f", 200, 0.5, 0.5, False, T0 + 0.9)
+    s.record(B, "/g", 200, 0.5, 0.5, False, T0 + 1.1)
+    got = by_key(s.rows(T0 + 2))
+    assert [(k[1], k[2], r["cold"]) for k, r in sorted(got.items())] == [(A, "/f", 2), (B, "/f", 1), (B, "/g", 1)]
+    assert recorder().cold_wait == 0.2            # the --cold-wait default, the policy's
+
+
+def test_cold_counts_per_node_and_function_fold_outside_the_top():
+    s = recorder(metrics_top_functions=1)
+    for i in range(10):
+        s.record(A, "/hot", 200, 0.3, 0.3, False, T0 + i / 20)
+    s.record(A, "/rare", 200, 0.3, 0.3, False, T0 + 0.9)
+    s.record(B, "/hot", 200, 0.3, 0.01, False, T0 + 0.9)    # warm: not counted
+    assert s.cold_counts(T0 + 0.95) == {}                   # the live second is not included
+    assert s.cold_counts(T0 + 1.0) == {(A, "/hot"): 10, (A, OTHER): 1}

@@ -67,3 +67,51 @@ def test_non_ascii_key_routes_like_the_proxy_routes_its_bytes():
     out = fnlb("--nodes", ",".join(nodes), *keys)
     expected = "".join(f"{k}\t{ns.primary(k.encode().decode('latin-1'))}\n" for k in keys)
     assert out.stdout == expected
+
+
+def test_explain_adds_the_policys_reason_and_warm_nodes():
+    out = fnlb("--explain", "--nodes", NODES, "/r/app/hello")
+    assert out.stdout == "/r/app/hello\t127.0.0.1:8081\tgrow\t-\n"       # no containers offline: grow at home
+    out = fnlb("--explain", "--policy", "sticky", "--nodes", NODES, "/r/app/hello")
+    assert out.stdout == "/r/app/hello\t127.0.0.1:8081\thome\t-\n"
+
+
+def test_balancer_asks_the_live_route_endpoint():
+    import http.server
+    import json
+    import threading
+    from urllib.parse import parse_qs, urlparse
+
+    asked = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            url = urlparse(self.path)
+            key = parse_qs(url.query)["key"][0]
+            asked.append((url.path, key))
+            body = json.dumps({"key": key, "node": "127.0.0.1:8082", "reason": "warm", "why": "...",
+                               "order": [], "warm": {"127.0.0.1:8081": {"busy": 2, "idle": 0},
+                                                     "127.0.0.1:8082": {"busy": 0, "idle": 1}}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        out = fnlb("--balancer", f"127.0.0.1:{server.server_port}", "/r/app/a+b&c", "/r/café")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert out.returncode == 0, out.stderr
+    assert asked == [("/1/lb/route", "/r/app/a+b&c"), ("/1/lb/route", "/r/café")]   # encoded once, decoded back
+    assert out.stdout.splitlines() == [
+        "/r/app/a+b&c\t127.0.0.1:8082\twarm\t127.0.0.1:8081=2,127.0.0.1:8082=1",
+        "/r/café\t127.0.0.1:8082\twarm\t127.0.0.1:8081=2,127.0.0.1:8082=1"]
+    closed = fnlb("--balancer", "127.0.0.1:1", "/x")
+    assert closed.returncode == 1 and "127.0.0.1:1" in closed.stderr and "Traceback" not in closed.stderr

@@ -240,8 +240,22 @@ def test_plots_are_written(tmp_path, capsys):
     assert main(["simulate", "--scenario", "failure", "--policy", "consistent", "--nodes", "3",
                  "--functions", "10", "--requests", "1500", "--plots", str(tmp_path)]) == 0
     written = sorted(p.name for p in tmp_path.iterdir())
-    assert written == ["failure-bars.png", "failure-p99.png"]
-    assert all((tmp_path / name).read_bytes().startswith(b"\x89PNG") for name in written)
+    assert written == ["failure-bars.svg", "failure-p99.svg"]
+    import xml.etree.ElementTree as ET
+
+    for name in written:
+        data = (tmp_path / name).read_bytes()
+        root = ET.fromstring(data)                       # well-formed XML, an <svg> root
+        assert root.tag == "{http://www.w3.org/2000/svg}svg" and len(data) < 100_000
+        text = "".join(root.itertext())                   # labels are text, not glyph paths
+        assert "consistent" in text and "pooled" in text
+    bars = "".join(ET.fromstring((tmp_path / "failure-bars.svg").read_bytes()).itertext())
+    assert "cold starts" in bars and "pooled floor" in bars
+    # Reproducible: the same run writes the same bytes (no date, fixed ids).
+    again = tmp_path / "again"
+    assert main(["simulate", "--scenario", "failure", "--policy", "consistent", "--nodes", "3",
+                 "--functions", "10", "--requests", "1500", "--plots", str(again)]) == 0
+    assert all((again / n).read_bytes() == (tmp_path / n).read_bytes() for n in written)
 
 
 def test_cli_output_is_the_same_across_processes_and_hash_seeds():

@@ -35,6 +35,7 @@ DASH_HEADERS = [
 ]
 
 YIELD_ROWS = 2000       # rows serialised between two yields to the event loop (~20 ms)
+WARM_FUNCTIONS = 50     # busiest functions whose warm nodes /1/lb/dash/state lists
 
 _RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 _UNIX_MS = re.compile(r"^\d{1,16}(\.\d+)?$")
@@ -102,21 +103,30 @@ class ObservabilityAPI:
         return Response(200, await _stats_json(seconds))
 
     async def state(self, request: Request) -> Response:
-        """The dashboard's node table and the server's clock (so the page needs no clock)."""
+        """The dashboard's node table, where the busiest functions are warm, and the server's
+        clock (so the page needs no clock)."""
         b, now = self.balancer, self.clock()
         online = b.registry.snapshot()
         details = b.registry.details()
         flight = b.router.in_flight_by_node()
+        warm = b.router.warm_by_node(now)
         nodes = []
         for node in sorted(set(online) | set(details)):
             d = details.get(node, {})
             nodes.append({"node": node, "state": online.get(node, "offline"),
                           "health": d.get("state"), "in_flight": flight.get(node, 0),
+                          "warm": None if warm is None else warm.get(node, 0),
                           "last_error": d.get("last_error"), "last_check": d.get("last_check"),
                           "version": d.get("version")})
+        functions = None
+        if warm is not None:
+            functions = {}
+            for func, _, _ in b.stats.top_functions_now(now, WARM_FUNCTIONS):
+                pools = b.router.warm(func, now)
+                functions[func] = {node: c["busy"] + c["idle"] for node, c in pools.items()} if pools else {}
         wall = b.stats.wall(now)
         return json_response({"time": rfc3339(wall), "now_ms": int(wall * 1000),
-                              "window": b.stats.window, "nodes": nodes})
+                              "window": b.stats.window, "nodes": nodes, "warm": functions})
 
     async def metrics(self, request: Request) -> Response:
         return Response(200, metrics.exposition(self.registry), metrics.CONTENT_TYPE_LATEST)

@@ -5,7 +5,7 @@ Runs the real routing policies (``fnlb.routing``) against the real node model
 ``fnlb.sim.scenarios`` for the presets. Prints one Markdown table per scenario (a row per
 policy, then always a ``pooled`` row: the same load on one node holding every slot of the
 cluster, no balancer, the floor placement is judged against) and the simulation rate;
-``--plots DIR`` also writes PNG plots (needs matplotlib: ``pip install 'fnlb[sim]'``).
+``--plots DIR`` also writes SVG plots (needs matplotlib: ``pip install 'fnlb[sim]'``).
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ FLAGS = [
     Flag("warmup", None, "share of the run over which the rate ramps up from 0 (default 0.1; 0: full rate "
          "from the first request on empty nodes, like bench/placement)", number(0.0), "X"),
     Flag("seed", 1, "seed of the workload and of the policies' random choices", integer(0), "N"),
-    Flag("plots", "", "write PNG plots into this directory (needs matplotlib: pip install 'fnlb[sim]')",
+    Flag("plots", "", "write SVG plots per scenario into this directory: p99 and cold starts per policy with "
+         "the pooled floor, p99 over time (needs matplotlib: pip install 'fnlb[sim]')",
          str, "DIR"),
     replace(_MODEL["slots"], default=_M.slots),
     replace(_MODEL["idle-timeout"], default=_M.idle_timeout),
@@ -110,7 +111,7 @@ def run(cfg, args) -> int:
             out, elapsed = _timed(f"{name}/{label}", sim, *sim_args)
             total_requests += out.arrived
             total_time += elapsed
-            rows.append(report.row(label, out, balanced=label != POOLED))
+            rows.append(report.row(label, out, balanced=label != POOLED, cold_wait=params.cold_wait))
             outcomes[label] = out
         print(f"### {name}: {sc.summary}\n")
         load = (f"{workload.base_rate:.0f} calls/s (hot function {sc.hot_rate:.0f}/s x "

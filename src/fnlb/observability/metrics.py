@@ -11,7 +11,9 @@ collector reads no clock of its own: "now" comes from the clock the ``/metrics``
 (``fnlb.api.observability``) gives it.
 
 Label cardinality is bounded: ``node`` takes the configured nodes, ``code`` six classes,
-``func`` only the ``--metrics-top-functions`` busiest functions by recent rate.
+``func`` only the ``--metrics-top-functions`` busiest functions by recent rate (the cold-start
+counters: those that were among them when they got a counter, at most
+``stats.COLD_PAIRS_PER_TOP`` times as many pairs, the rest as ``other``; ``stats.py``).
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ __all__ = ["CONTENT_TYPE_LATEST", "FnlbCollector", "families", "make_registry", 
 
 
 def families(stats: StatsRecorder, now: float, up: dict[str, bool], in_flight: dict[str, int],
-             checks: dict[tuple[str, str], int]) -> list:
-    """All fnlb metric families for one scrape (pure: everything comes in as arguments)."""
+             checks: dict[tuple[str, str], int], warm: dict[str, int] | None = None) -> list:
+    """All fnlb metric families for one scrape (pure: everything comes in as arguments).
+    ``warm``: the policy's estimate of containers per node (None: it keeps none)."""
     totals = stats.node_totals(now)
-    out = _traffic(totals) + _nodes(totals, up, in_flight, checks) + _functions(stats, now)
+    out = _traffic(totals) + _nodes(totals, up, in_flight, checks) + _functions(stats, now) \
+        + _placement(stats, now, up, warm)
     folded = CounterMetricFamily("fnlb_stats_folded_requests",
                                  "Requests counted under func 'other' in /1/lb/stats because a "
                                  "second already held --stats-series series")
@@ -94,6 +98,23 @@ def _functions(stats: StatsRecorder, now: float) -> list:
     return [wait, rate]
 
 
+def _placement(stats: StatsRecorder, now: float, up: dict[str, bool], warm: dict[str, int] | None) -> list:
+    cold = CounterMetricFamily("fnlb_cold_starts", "Calls whose reported XXX-FXLB-WAIT was --cold-wait or "
+                               "longer (they started a container), by node and function (busiest functions, "
+                               "the rest as 'other')", labels=["node", "func"])
+    for (node, func), count in sorted(stats.cold_counts(now).items()):
+        cold.add_metric([node, func], count)
+    out = [cold]
+    if warm is not None:
+        containers = GaugeMetricFamily("fnlb_node_warm_containers", "The default policy's estimate of the "
+                                       "containers (busy and idle) this balancer's calls keep on the node",
+                                       labels=["node"])
+        for node in sorted(set(up) | set(warm)):
+            containers.add_metric([node], warm.get(node, 0))
+        out.append(containers)
+    return out
+
+
 class FnlbCollector:
     """Thin shell: gathers the balancer's live views and calls :func:`families`."""
 
@@ -104,8 +125,9 @@ class FnlbCollector:
     def collect(self):
         b = self.balancer
         up = {node: state == "online" for node, state in b.registry.snapshot().items()}
-        return families(b.stats, self.clock(), up, b.router.in_flight_by_node(),
-                        b.registry.check_counts())
+        now = self.clock()
+        return families(b.stats, now, up, b.router.in_flight_by_node(), b.registry.check_counts(),
+                        b.router.warm_by_node(now))
 
 
 def make_registry(balancer, clock) -> CollectorRegistry:

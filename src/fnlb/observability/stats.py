@@ -20,11 +20,23 @@ slots once (``buckets``, at C speed) and work on those only, never on all of the
   about 140 bytes a row), with mean wait, mean latency and the p50/p99 latency estimated
   from the histogram;
 * its counters are added to the cumulative per-node totals that ``/metrics`` exports
-  (requests by status class, the latency histogram, spills, retries, invalid waits);
+  (requests by status class, the latency histogram, spills, retries, invalid waits), and
+  its cold starts to the cumulative per-(node, function) counts (below);
 * the second's mean wait per node and per function moves the wait EWMAs, as if each of its
   requests had been one sample of ``new = ALPHA * sample + (1 - ALPHA) * old``, the
   routing's average with its weight (``fnlb.routing.waits.ALPHA``, 0.1); functions also get
   a decayed request rate that ranks the top functions.
+
+**Cold starts.** A call whose reported wait is ``cold_wait`` (``--cold-wait``, the same
+threshold the default policy reads the waits with) or longer started a container: it is
+counted in its series' ``COLD`` slot, one float compare per request with a wait. For
+``/metrics`` each finished second's cold starts are also added up per (node, function),
+under the function's own name if the pair has a counter already or the function is among
+the ``--metrics-top-functions`` busiest (by recent rate) when the second finishes, under
+``other`` otherwise; so every counter only grows, and the live second is not included (the
+counters move once a second). When the table holds more than ``COLD_PAIRS_PER_TOP`` times
+the top's pairs, the pairs of functions outside the top are folded into their node's
+``other``: the label set stays bounded and the totals exact.
 
 Finished seconds older than the window are dropped. Reading never drains: readers get
 views of immutable finished seconds, so any number of dashboards see the same data. The
@@ -53,10 +65,12 @@ from operator import add
 from sys import intern
 
 from fnlb.observability.options import ObservabilityConfig
+from fnlb.routing.policy import Params  # --cold-wait: one definition, the policy's
 from fnlb.routing.waits import ALPHA  # the EWMAs' weight: waits shown move as routing's do
 
 OTHER = "other"          # function name of folded series; real paths start with "/"
 RANK_TAU = 60.0          # seconds: time constant of the decayed rate ranking functions
+COLD_PAIRS_PER_TOP = 2   # (node, function) cold-start counters kept, per top function and node
 
 
 def _series(per_decade: tuple[float, ...], first: int, last: int) -> tuple[float, ...]:
@@ -75,19 +89,25 @@ _SLOTS = range(NB)
 CLASS_NAMES = ("broken", "1xx", "2xx", "3xx", "4xx", "5xx")
 
 # Slots of a live series list.
-TP, WAIT_SUM, WAIT_N, LAT_SUM, SPILLS, RETRIES, INVALID, CLASS = range(8)
+TP, WAIT_SUM, WAIT_N, LAT_SUM, SPILLS, RETRIES, INVALID, COLD, CLASS = range(9)
 HIST = CLASS + len(CLASS_NAMES)
 WIDTH = HIST + NB
 # record() uses these as literals (speed): keep them in step.
-assert (TP, WAIT_SUM, WAIT_N, LAT_SUM, SPILLS, CLASS, HIST) == (0, 1, 2, 3, 4, 7, 13)
+assert (TP, WAIT_SUM, WAIT_N, LAT_SUM, SPILLS, COLD, CLASS, HIST) == (0, 1, 2, 3, 4, 7, 8, 14)
 
 # Fields of a finished row (array('d') with this stride).
-FIELDS = ("tp", "wait", "waits", "latency", "p50", "p99", "spills", "retries", "invalid_wait") \
+FIELDS = ("tp", "wait", "waits", "latency", "p50", "p99", "spills", "retries", "invalid_wait", "cold") \
     + tuple("c_" + name for name in CLASS_NAMES)
+_CLASSES_AT = FIELDS.index("c_" + CLASS_NAMES[0])
 STRIDE = len(FIELDS)
 # A row's numbers as the bytes of STRIDE doubles: array.frombytes() of this costs a
 # fraction of array.extend(), which parses each number separately.
 _PACK_ROW = struct.Struct(f"={STRIDE}d").pack
+
+
+def is_cold(wait: float | None, cold_wait: float) -> bool:
+    """A call that reported this wait started a container (the definition ``record`` inlines)."""
+    return wait is not None and wait >= cold_wait
 
 
 def merge_ewma(old: float | None, mean: float, n: float, alpha: float = ALPHA) -> float:
@@ -150,7 +170,7 @@ def _row_numbers(s: list, slots: list[tuple[int, int]]) -> list[float]:
     tp, wn = s[TP], s[WAIT_N]
     p50, p99 = bucket_quantiles(slots, tp) if tp else (0.0, 0.0)
     return [tp, s[WAIT_SUM] / wn if wn else 0.0, wn, s[LAT_SUM] / tp if tp else 0.0, p50, p99,
-            s[SPILLS], s[RETRIES], s[INVALID], *s[CLASS:HIST]]
+            s[SPILLS], s[RETRIES], s[INVALID], s[COLD], *s[CLASS:HIST]]
 
 
 class NodeTotals:
@@ -238,8 +258,10 @@ class FunctionTable:
 class StatsRecorder:
     """Per-second buckets per (node, function), cumulative node totals, top functions."""
 
-    def __init__(self, cfg: ObservabilityConfig, clock_offset: float | None = None):
+    def __init__(self, cfg: ObservabilityConfig, clock_offset: float | None = None,
+                 cold_wait: float = Params.cold_wait):
         self.window = int(math.ceil(cfg.stats_window))
+        self.cold_wait = cold_wait    # a reported wait this long or longer was a cold start
         self.max_series = cfg.stats_series
         self.top_functions = cfg.metrics_top_functions
         # Wall-clock seconds = monotonic + offset, taken once so that buckets never jump
@@ -249,6 +271,7 @@ class StatsRecorder:
         self.totals: dict[str, NodeTotals] = {}
         self.functions = FunctionTable(max(1000, 4 * self.top_functions))
         self.folded = 0               # requests counted under func "other" for lack of room
+        self.cold: dict[tuple[str, str], int] = {}  # (node, func or "other") -> cold starts so far
         self._sec = 0                 # wall-clock second of the live series
         self._next = -math.inf        # monotonic time at which that second ends
         self._live: dict[tuple[str, str], list] = {}
@@ -260,17 +283,19 @@ class StatsRecorder:
         if now >= self._next:                 # one float compare while the second lasts
             self._roll(int(now + self.offset))
         s = self._live.get((node, func)) or self._open(node, func)
-        # Literal slots (TP=0, WAIT_SUM=1, WAIT_N=2, LAT_SUM=3, SPILLS=4, CLASS=7, HIST=13,
-        # asserted at the top): global lookups cost ~10% of this call.
+        # Literal slots (TP=0, WAIT_SUM=1, WAIT_N=2, LAT_SUM=3, SPILLS=4, COLD=7, CLASS=8,
+        # HIST=14, asserted at the top): global lookups cost ~10% of this call.
         s[0] += 1
         s[3] += latency
         if wait is not None:
             s[1] += wait
             s[2] += 1
+            if wait >= self.cold_wait:        # is_cold(), inline
+                s[7] += 1
         if spilled:
             s[4] += 1
-        s[7 + (status // 100 if status < 600 else 5)] += 1
-        s[13 + _bisect(_bounds, latency)] += 1
+        s[8 + (status // 100 if status < 600 else 5)] += 1
+        s[14 + _bisect(_bounds, latency)] += 1
 
     def count_retry(self, node: str, func: str = OTHER, now: float | None = None) -> None:
         """A try on ``node`` failed before any response byte (the proxy may retry)."""
@@ -315,6 +340,7 @@ class StatsRecorder:
         values = array("d")
         node_wait: dict[str, list] = {}
         func_agg: dict[str, list] = {}
+        colds = []
         for (node, func), s in live.items():
             slots = buckets(s[HIST:])
             values.frombytes(_PACK_ROW(*_row_numbers(s, slots)))
@@ -327,6 +353,8 @@ class StatsRecorder:
                 nw = node_wait[node] = [0.0, 0]
             nw[0] += s[WAIT_SUM]
             nw[1] += s[WAIT_N]
+            if s[COLD]:
+                colds.append((node, func, s[COLD]))
             if func != OTHER:
                 fa = func_agg.get(func)
                 if fa is None:
@@ -342,6 +370,25 @@ class StatsRecorder:
                 t.wait_ewma = merge_ewma(t.wait_ewma, wsum / wn, wn)
         for func, (tp, wsum, wn) in func_agg.items():
             self.functions.update(sec, func, tp, wsum, wn)
+        if colds:
+            self._count_cold(sec, colds)
+
+    def _count_cold(self, sec: int, colds: list[tuple[str, str, int]]) -> None:
+        """Add a finished second's cold starts to the (node, function) counters: a pair
+        without a counter gets one if its function is in the top now, else counts as
+        ``other`` (so the label set stays bounded)."""
+        top = {f for f, _, _ in self.functions.top(sec, self.top_functions)}
+        cold = self.cold
+        for node, func, n in colds:
+            pair = (node, func)
+            if pair not in cold and func not in top:
+                pair = (node, OTHER)
+            cold[pair] = cold.get(pair, 0) + n
+        nodes = {node for node, _ in cold}
+        if len(cold) > COLD_PAIRS_PER_TOP * (len(top) + 1) * len(nodes):
+            for pair in [p for p in cold if p[1] not in top and p[1] != OTHER]:
+                rest = (pair[0], OTHER)
+                cold[rest] = cold.get(rest, 0) + cold.pop(pair)
 
     # -- readers (never drain) ----------------------------------------------------------
 
@@ -376,6 +423,11 @@ class StatsRecorder:
             out.setdefault(node, NodeTotals()).add(s, buckets(s[HIST:]))
         return out
 
+    def cold_counts(self, now: float) -> dict[tuple[str, str], int]:
+        """Cold starts per (node, function or ``other``) over the finished seconds since start."""
+        self.advance(now)
+        return dict(self.cold)
+
     def top_functions_now(self, now: float, n: int | None = None) -> list[tuple[str, float, float | None]]:
         self.advance(now)
         return self.functions.top(int(now + self.offset), self.top_functions if n is None else n)
@@ -399,8 +451,8 @@ class NullRecorder(StatsRecorder):
         pass
 
 
-def make_recorder(cfg: ObservabilityConfig) -> StatsRecorder:
-    return StatsRecorder(cfg) if cfg.stats else NullRecorder(cfg)
+def make_recorder(cfg: ObservabilityConfig, cold_wait: float = Params.cold_wait) -> StatsRecorder:
+    return StatsRecorder(cfg, cold_wait=cold_wait) if cfg.stats else NullRecorder(cfg, cold_wait=cold_wait)
 
 
 def rfc3339(sec: float) -> str:
@@ -414,12 +466,12 @@ def second_rows(second: Second) -> list[dict]:
 
 def row_dict(ts: str, node: str, func: str, v) -> dict:
     tp = int(v[0])
-    classes = {name: int(c) for name, c in zip(CLASS_NAMES, v[9:]) if c}
+    classes = {name: int(c) for name, c in zip(CLASS_NAMES, v[_CLASSES_AT:]) if c}
     return {
         "timestamp": ts, "tp": tp, "node": node, "func": func,
         "wait": round(v[1], 6), "waits": int(v[2]),
         "latency": round(v[3], 6), "p50": round(v[4], 6), "p99": round(v[5], 6),
         "errors": classes.get("5xx", 0) + classes.get("broken", 0),
-        "spills": int(v[6]), "retries": int(v[7]), "invalid_wait": int(v[8]),
+        "spills": int(v[6]), "retries": int(v[7]), "invalid_wait": int(v[8]), "cold": int(v[9]),
         "status": classes,
     }

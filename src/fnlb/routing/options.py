@@ -47,8 +47,9 @@ FLAGS = [
     Flag("warm-factor", _D.warm_factor,
          "default policy: a node holding more containers than this multiple of the mean (plus one) gets no "
          "new ones", number(0.5), "X"),
-    Flag("cold-wait", _D.cold_wait, "default policy: a reported wait this long or longer was a cold start",
-         duration, "DURATION"),
+    Flag("cold-wait", _D.cold_wait, "a reported wait this long or longer was a cold start: for the default "
+         "policy's container estimate and for the cold-start counts of /1/lb/stats, /metrics and the dashboard "
+         "(set it below the nodes' cold start and above their queue waits)", duration, "DURATION"),
     Flag("spill-wait", _D.spill_wait, "default and sticky policies: a function whose wait on a node is above "
          "this is sent elsewhere", duration, "DURATION"),
     Flag("spill-wait-max", _D.spill_wait_max,

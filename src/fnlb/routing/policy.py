@@ -21,6 +21,12 @@ rendezvous order); one that observes more (the default policy) extends ``started
 then ``started`` in one call (what the proxy calls per request); a policy may override it
 to share work between the two, provided it decides exactly as the separate calls do
 (the simulator makes the separate calls).
+
+``decide`` answers "why": the node ``choose`` would return and a reason from ``REASONS``.
+The base class says only whether that is the key's home (``home``) or not (``spill``); the
+default policy implements ``choose`` as ``decide`` and says which step of its rule decided,
+without changing its state, so ``GET /1/lb/route`` and ``fnlb route --explain`` give the
+policy's own reason, not a re-derivation.
 """
 
 from __future__ import annotations
@@ -31,6 +37,19 @@ from dataclasses import dataclass
 from fnlb.routing.inflight import InFlight
 from fnlb.routing.nodeset import NodeSet
 from fnlb.routing.waits import WaitTable
+
+# What ``Policy.decide`` may answer, and what each reason means (for people: the API's "why").
+REASONS = {
+    "home": "the key's home (its jump-hash primary); for the default policy: with an idle container of the key",
+    "spill": "a node other than the key's home, by the policy's rule",
+    "warm": "an idle container of the key there: the first node of its spill order that has one",
+    "crowded": "an idle container of the key there, though the node holds more containers than the "
+               "bound: no less crowded node has one",
+    "grow": "no idle container of the key anywhere: a new one on the first node of its order with "
+            "room (one that holds the key first)",
+    "full": "no idle container of the key and no node with room (or every one slow): its first "
+            "node that holds it, else home",
+}
 
 
 @dataclass(frozen=True)
@@ -72,6 +91,12 @@ class Policy:
         node = self.choose(key, nodes, now)
         self.started(node, key, now)
         return node
+
+    def decide(self, key: str, nodes: NodeSet, now: float) -> tuple[str, str]:
+        """(node, reason): what ``choose`` returns and why (a key of ``REASONS``). Here only
+        home or not; a policy with more to say overrides it (and then makes ``choose`` use it)."""
+        node = self.choose(key, nodes, now)
+        return node, "home" if node == nodes.home(key) else "spill"
 
     def order(self, key: str, nodes: NodeSet, now: float) -> list[str]:
         """Nodes in the order this policy would try them for the key, primary first."""

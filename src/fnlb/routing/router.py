@@ -17,6 +17,8 @@ The contract the balancer relies on:
   pick(key, now) -> node | None          node for a new request (None: no healthy node)
   order(key, now) -> [node, ...]         the policy's full try order for the key, primary first
                                          (retries, /1/lb/route)
+  explain(key, now) -> (node, reason)    what pick would answer and why (policy.REASONS; the
+                                         policy's own ``decide``), (None, None) with no node
   is_primary(key, node) -> bool          node is the key's jump-hash home
   started(node, key, now)                a request was sent (in-flight +1)
   finished(node, key, now, wait, latency, status)
@@ -25,6 +27,9 @@ The contract the balancer relies on:
 Read by observability (about once a second):
   in_flight_by_node() -> {node: int}     nodes with requests in flight
   wait_table(now) -> [(node, key, seconds), ...]   current time-aged wait averages
+  warm_by_node(now) -> {node: int} | None          the policy's estimate of containers per node
+                                                   (None: the policy keeps none)
+  warm(key, now) -> {node: {"busy", "idle"}} | None   the same for one key
 ``build_router(cfg)`` builds one from a ``RoutingConfig`` (the flags of ``routing/options.py``).
 """
 
@@ -32,6 +37,7 @@ from __future__ import annotations
 
 import random
 
+from fnlb.routing.containers import Containers
 from fnlb.routing.hashing import HashCache
 from fnlb.routing.nodeset import KEY_CACHE_SIZE, NodeSet
 from fnlb.routing.options import RoutingConfig
@@ -64,6 +70,12 @@ class Router:
             return None
         return self.policy.choose(key, nodeset, now)
 
+    def explain(self, key: str, now: float) -> tuple[str | None, str | None]:
+        nodeset = self.nodeset
+        if not nodeset.nodes:
+            return None, None
+        return self.policy.decide(key, nodeset, now)
+
     def order(self, key: str, now: float) -> list[str]:
         if not self.nodeset.nodes:
             return []
@@ -77,6 +89,24 @@ class Router:
 
     def wait_table(self, now: float) -> list[tuple[str, str, float]]:
         return self.policy.waits.snapshot(now)
+
+    def _containers(self, now: float) -> Containers | None:
+        """The policy's container estimate, lapsed containers forgotten (None: it keeps none)."""
+        estimate = getattr(self.policy, "containers", None)
+        if not isinstance(estimate, Containers):
+            return None
+        estimate.sweep(now)
+        return estimate
+
+    def warm_by_node(self, now: float) -> dict[str, int] | None:
+        estimate = self._containers(now)
+        return None if estimate is None else dict(estimate.per_node)
+
+    def warm(self, key: str, now: float) -> dict[str, dict[str, int]] | None:
+        estimate = self._containers(now)
+        if estimate is None:
+            return None
+        return {node: {"busy": pool.busy, "idle": len(pool.idle)} for node, pool in (estimate.of(key) or {}).items()}
 
 
 def build_router(cfg: RoutingConfig, rng: random.Random | None = None) -> Router:

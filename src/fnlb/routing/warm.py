@@ -92,6 +92,16 @@ class WarmFirst(Policy):
     # -- deciding -------------------------------------------------------------------------
 
     def choose(self, key: str, nodes: NodeSet, now: float) -> str:
+        return self.decide(key, nodes, now)[0]
+
+    def begin(self, key: str, nodes: NodeSet, now: float) -> str:
+        node = self.decide(key, nodes, now)[0]  # choose, one call fewer (the proxy's, per request)
+        self.started(node, key, now)
+        return node
+
+    def decide(self, key: str, nodes: NodeSet, now: float) -> tuple[str, str]:
+        """The node for a call of ``key`` and the step that chose it (``policy.REASONS``).
+        Changes no state but forgetting lapsed containers (what any call at ``now`` does)."""
         self.containers.sweep(now)
         mine = self.containers.pools.get(key)
         limit = self._limit(len(nodes.nodes))
@@ -100,10 +110,10 @@ class WarmFirst(Policy):
             home = mine.get(primary)
             if home is not None and home.idle and self.containers.per_node.get(primary, 0) <= limit \
                     and not self._is_slow(primary, key, now):
-                return primary  # the common case: an idle container at home
-            node = self._reuse(key, mine, nodes, now, limit)
-            if node is not None:
-                return node
+                return primary, "home"  # the common case: an idle container at home
+            reused = self._reuse(key, mine, nodes, now, limit)
+            if reused is not None:
+                return reused
         return self._grow(key, mine, nodes, now, limit)
 
     def _limit(self, n: int) -> float:
@@ -111,7 +121,8 @@ class WarmFirst(Policy):
         limit = self._factor * (self.containers.total + 1) / n + SLACK
         return limit if limit > self._floor else self._floor
 
-    def _reuse(self, key: str, mine: dict[str, Pool], nodes: NodeSet, now: float, limit: float) -> str | None:
+    def _reuse(self, key: str, mine: dict[str, Pool], nodes: NodeSet, now: float,
+               limit: float) -> tuple[str, str] | None:
         """The first node of the key's order with an idle container of it, not slow for it;
         nodes over the limit last (their idle containers of the key may then lapse)."""
         per_node = self.containers.per_node
@@ -121,15 +132,16 @@ class WarmFirst(Policy):
             if pool is not None:
                 if pool.idle and not self._is_slow(node, key, now):
                     if per_node.get(node, 0) <= limit:
-                        return node
+                        return node, "warm"
                     if crowded is None:
                         crowded = node
                 seen += 1
                 if seen == held:
                     break  # the key's nodes are usually the first few of its order
-        return crowded
+        return (crowded, "crowded") if crowded is not None else None
 
-    def _grow(self, key: str, mine: dict[str, Pool] | None, nodes: NodeSet, now: float, limit: float) -> str:
+    def _grow(self, key: str, mine: dict[str, Pool] | None, nodes: NodeSet, now: float,
+              limit: float) -> tuple[str, str]:
         """Where a new container of the key goes (the module docstring, step 2)."""
         per_node = self.containers.per_node
         order = nodes.spill_order(key)
@@ -139,10 +151,10 @@ class WarmFirst(Policy):
             young = now - VICTIM_AGE
             cheap = [node for node in room
                      if per_node.get(node, 0) < self._floor or node not in oldest or oldest[node] < young]
-            return self._first_holding(mine, cheap if cheap else room)
+            return self._first_holding(mine, cheap if cheap else room), "grow"
         # Every node is full: whatever the new container evicts, it should not spread the
         # key over more nodes (more containers in all): its first node that holds it, else home.
-        return self._first_holding(mine, order)
+        return self._first_holding(mine, order), "full"
 
     @staticmethod
     def _first_holding(mine: dict[str, Pool] | None, candidates: list[str]) -> str:

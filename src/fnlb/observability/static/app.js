@@ -1,7 +1,9 @@
 /* fnlb dashboard: polls the management API every second and redraws.
  *
- * Data: /1/lb/dash/state (node table, server clock) and /1/lb/stats?since=<newest bucket>
- * (only seconds not seen yet). Rows are folded into per-second buckets by node and by
+ * Data: /1/lb/dash/state (node table with the policy's warm-container estimate, where the
+ * busiest functions are warm, server clock) and /1/lb/stats?since=<newest bucket> (only
+ * seconds not seen yet; each row carries its cold starts). The estimate has no history on
+ * the server: the warm-containers chart shows what this page polled since it opened. Rows are folded into per-second buckets by node and by
  * function; charts show the last `view` seconds (1, 2 or 5 minutes, chosen in the
  * header), functions beyond the TOP busiest as "other"
  * so that 50 functions on 10 nodes stay readable.
@@ -23,6 +25,8 @@
   let newest = null;                // timestamp of the newest bucket received (RFC 3339)
   let serverNow = 0;                // server clock, unix seconds
   let nodeState = [];
+  let warmFuncs = null;             // {func: {node: containers}} of the busiest functions, or null
+  const warmSeen = new Map();       // unix second -> {node: containers} (polled by this page)
 
   const charts = {
     nodeTp: new LineChart(byId("chart-node-tp"), { yTitle: "requests / s", format: formatRate }),
@@ -32,6 +36,12 @@
     funcWait: new LineChart(byId("chart-func-wait"), { yTitle: "wait", format: formatSeconds }),
     events: new LineChart(byId("chart-events"), { yTitle: "events / s", format: formatRate,
       emptyText: "no spills, retries or errors in this period" }),
+    nodeCold: new LineChart(byId("chart-node-cold"), { yTitle: "cold starts / s", format: formatRate,
+      emptyText: "no cold starts in this period" }),
+    funcCold: new LineChart(byId("chart-func-cold"), { yTitle: "cold starts / s (stacked)", format: formatRate,
+      stacked: true, emptyText: "no cold starts in this period" }),
+    nodeWarm: new LineChart(byId("chart-node-warm"), { yTitle: "containers", format: formatRate,
+      emptyText: "no warm containers estimated" }),
   };
 
   function byId(id) { return document.getElementById(id); }
@@ -60,7 +70,7 @@
   // -- data -----------------------------------------------------------------------------
   function acc(map, key) {
     let a = map.get(key);
-    if (!a) map.set(key, a = { tp: 0, ws: 0, wn: 0, p99: null, sp: 0, rt: 0, err: 0, nodes: new Set() });
+    if (!a) map.set(key, a = { tp: 0, ws: 0, wn: 0, p99: null, sp: 0, rt: 0, err: 0, cold: 0, nodes: new Set() });
     return a;
   }
 
@@ -71,7 +81,7 @@
       if (!b) buckets.set(sec, b = { nodes: new Map(), funcs: new Map(), tot: acc(new Map(), "") });
       for (const a of [acc(b.nodes, r.node), acc(b.funcs, r.func), b.tot]) {
         a.tp += r.tp; a.ws += r.wait * r.waits; a.wn += r.waits;
-        a.sp += r.spills; a.rt += r.retries; a.err += r.errors;
+        a.sp += r.spills; a.rt += r.retries; a.err += r.errors; a.cold += r.cold || 0;
         a.inv = (a.inv || 0) + r.invalid_wait;
         if (r.tp && (a.p99 === null || r.p99 > a.p99)) a.p99 = r.p99;
         a.nodes.add(r.node);
@@ -79,13 +89,14 @@
       newest = r.timestamp;
     }
     for (const sec of buckets.keys()) if (sec < serverNow - view - 5) buckets.delete(sec);
+    for (const sec of warmSeen.keys()) if (sec < serverNow - view - 5) warmSeen.delete(sec);
   }
 
   // Per-second values of one accumulator field over [t0, t1]; missing seconds are 0 for
   // counts and null (a gap) for means.
   function seriesOf(t0, t1, pick) {
     const out = [];
-    for (let t = t0; t <= t1; t++) out.push(pick(buckets.get(t)));
+    for (let t = t0; t <= t1; t++) out.push(pick(buckets.get(t), t));
     return out;
   }
   const rate = field => a => (a ? a[field] : 0);
@@ -112,6 +123,14 @@
     charts.nodeTp.update(t0, t1, perNode(rate("tp")));
     charts.nodeWait.update(t0, t1, perNode(meanWait));
     charts.nodeP99.update(t0, t1, perNode(p99));
+    charts.nodeCold.update(t0, t1, perNode(rate("cold")));
+    if (nodeState.some(n => n.warm !== null && n.warm !== undefined)) {
+      charts.nodeWarm.update(t0, t1, nodes.map(n => ({ name: n, color: nodeColors.get(n),
+        values: seriesOf(t0, t1, (b, t) => { const w = warmSeen.get(t); return w && n in w ? w[n] : null; }) })));
+    } else {
+      charts.nodeWarm.opts.emptyText = "this policy keeps no container estimate (--policy default does)";
+      charts.nodeWarm.update(t0, t1, []);
+    }
     renderFunctions(t0, t1);
     charts.events.update(t0, t1, [
       { name: "spills", color: "#e8d06b", values: seriesOf(t0, t1, b => rate("sp")(b && b.tot)) },
@@ -153,8 +172,12 @@
       b => (f === OTHER ? otherTp(b) : rate("tp")(b && b.funcs.get(f)))) }));
     const wait = names.map(f => ({ name: f, color: funcColors.get(f), values: seriesOf(t0, t1,
       b => (f === OTHER ? otherWait(b) : meanWait(b && b.funcs.get(f)))) }));
+    const otherCold = b => fold(b, null, parts => parts.reduce((s, a) => s + a.cold, 0)) || 0;
+    const cold = names.map(f => ({ name: f, color: funcColors.get(f), values: seriesOf(t0, t1,
+      b => (f === OTHER ? otherCold(b) : rate("cold")(b && b.funcs.get(f)))) }));
     charts.funcTp.update(t0, t1, tp);
     charts.funcWait.update(t0, t1, wait);
+    charts.funcCold.update(t0, t1, cold.some(s => s.values.some(v => v)) ? cold : []);
     renderFunctionTable(t1);
   }
 
@@ -165,6 +188,7 @@
     byId("kpi-wait").textContent = formatSeconds(last ? meanWait(last.tot) : null);
     byId("kpi-p99").textContent = formatSeconds(last ? p99(last.tot) : null);
     byId("kpi-spills").textContent = formatRate(last ? last.tot.sp : 0);
+    byId("kpi-cold").textContent = formatRate(last ? last.tot.cold : 0);
     byId("kpi-retries").textContent = formatRate(last ? last.tot.rt : 0);
     byId("kpi-errors").textContent = formatRate(last ? last.tot.err : 0);
   }
@@ -183,6 +207,7 @@
       htmlEl("span", "dot", name).style.background = nodeColors.get(node);
       name.appendChild(document.createTextNode(node));
       htmlEl("span", "badge " + (st.state === "online" ? "online" : "offline"), cell(row, ""), st.state);
+      cell(row, st.warm === null || st.warm === undefined ? "–" : String(st.warm), "num warm");
       cell(row, String(st.in_flight), "num");
       cell(row, formatRate(sum(t0, t1, "nodes", node, "tp") / avg), "num");
       const ws = sum(t0, t1, "nodes", node, "ws"), wn = sum(t0, t1, "nodes", node, "wn");
@@ -190,6 +215,7 @@
       const last = buckets.get(t1), a = last && last.nodes.get(node);
       cell(row, formatSeconds(p99(a)), "num");
       cell(row, formatRate(sum(t0, t1, "nodes", node, "sp") / avg), "num");
+      cell(row, formatRate(sum(t0, t1, "nodes", node, "cold") / avg), "num");
       cell(row, formatRate(sum(t0, t1, "nodes", node, "err") / avg), "num");
       const err = cell(row, st.last_error || "", "err");
       err.title = st.last_error || "";
@@ -204,7 +230,7 @@
       if (!b) continue;
       for (const [f, a] of b.funcs) {
         const g = acc(agg, f);
-        g.tp += a.tp; g.ws += a.ws; g.wn += a.wn;
+        g.tp += a.tp; g.ws += a.ws; g.wn += a.wn; g.cold += a.cold;
         a.nodes.forEach(n => g.nodes.add(n));
       }
     }
@@ -222,7 +248,25 @@
       cell(row, formatRate(a.tp / span), "num");
       cell(row, formatSeconds(a.wn ? a.ws / a.wn : null), "num");
       cell(row, total ? `${Math.round(100 * a.tp / total)} %` : "–", "num");
-      cell(row, String(a.nodes.size), "num");
+      cell(row, formatRate(a.cold / span), "num");
+      renderWhere(cell(row, "", "nodes"), f, a.nodes);
+    }
+  }
+
+  // Which nodes a function is on: where the policy estimates its containers (x how many),
+  // or, for a policy without an estimate (or a function outside the busiest the server
+  // lists), the nodes that served it in the table's period.
+  function renderWhere(td, func, served) {
+    const warm = warmFuncs && warmFuncs[func];
+    const entries = warm ? Object.entries(warm).sort((a, b) => b[1] - a[1])
+                         : [...served].sort().map(n => [n, null]);
+    td.title = warm ? "warm containers by node (the policy's estimate)" : "nodes that served it";
+    if (warm && !entries.length) td.textContent = "none warm";
+    for (const [node, n] of entries) {
+      const item = htmlEl("span", "warm", td);
+      const color = nodeColors.get(node);
+      if (color) htmlEl("span", "dot", item).style.background = color;
+      item.appendChild(document.createTextNode(n === null ? node : `${node} ×${n}`));
     }
   }
 
@@ -256,6 +300,10 @@
       const state = await getJSON("/1/lb/dash/state");
       serverNow = state.now_ms / 1000;
       nodeState = state.nodes;
+      warmFuncs = state.warm || null;
+      const polled = {};
+      for (const n of nodeState) if (n.warm !== null && n.warm !== undefined) polled[n.node] = n.warm;
+      warmSeen.set(Math.floor(serverNow) - 1, polled);   // drawn with the last complete second
       const since = newest || String(state.now_ms - (view + 1) * 1000);
       const asked = generation;
       const data = await getJSON("/1/lb/stats?since=" + encodeURIComponent(since));
