@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: venv demo test test-fast lint bench clean
+.PHONY: venv core demo test test-pure test-fast lint bench clean
 
 $(BIN)/fnlb: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,17 +13,31 @@ $(BIN)/fnlb: pyproject.toml
 
 venv: $(BIN)/fnlb
 
+# The compiled core (setup.py): rebuilt in place whenever one of its sources changed
+# (`pip install -e` built it once; Cython and setuptools are in the test extras).
+CORE := $(shell sed -n 's|^ *"\(fnlb/[a-z_/]*\.py\)",$$|src/\1|p' setup.py)
+.build-stamp: $(BIN)/fnlb setup.py $(CORE) $(wildcard $(CORE:.py=.pxd))
+	$(BIN)/python setup.py -q build_ext --inplace
+	touch $@
+
+core: .build-stamp
+
 # Balancer in front of three simulated function nodes, with a scripted load.
-demo: venv
+demo: core
 	$(BIN)/fnlb demo
 
 # Lint (ruff) and the pure core's types (mypy, the files in pyproject.toml), then every test.
-lint: venv
+lint: core
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The proxy and routing tests once more on the same sources uncompiled (FNLB_PURE=1: what
+# runs where no compiler was at hand); CI runs it after `make test`.
+test-pure: core
+	FNLB_PURE=1 $(BIN)/python -m pytest tests/proxy tests/routing $(PYTEST_ARGS)
 
 # The tests that start no process (pure objects, in-process servers): seconds, not minutes.
 test-fast: lint
@@ -33,4 +47,5 @@ bench: venv
 	bench/proxy
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .build-stamp
+	find src -name '*.so' -delete -o -name '*.c' -path 'src/fnlb/*' -delete

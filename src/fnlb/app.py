@@ -88,8 +88,7 @@ class Balancer:
                 self.stats.count_invalid_wait(node, key, now)
         self._finished(node, key, now, wait, latency, status)
         nodeset = self.router.nodeset
-        self._record(node, key, status, latency, wait, nodeset.primary(key) != node,
-                     now)
+        self._record(node, key, status, latency, wait, nodeset.primary(key) != node, now)
         if 0 < status < 500 or status == 499:
             if node in self._suspects:  # else its passive-failure count is 0 already
                 self._passive_success(node)

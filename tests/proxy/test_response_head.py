@@ -10,6 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fnlb.proxy import upstream
+from fnlb.proxy.client import TRAFFIC, ClientProtocol
+from fnlb.proxy.exchange import Exchange
 from fnlb.proxy.upstream import UpstreamProtocol
 
 TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -32,11 +34,19 @@ class Transport:
         return False
 
 
+class Ended(Exchange):
+    """An exchange that records its end instead of handing the connection back."""
+
+    def response_done(self, up):
+        self.ended.append(up)
+
+
 def client_bytes(raw: bytes, expose: bool) -> tuple[bytes, bytes | None, bool]:
-    client = SimpleNamespace(transport=Transport())
+    client = ClientProtocol(SimpleNamespace(pool=None), TRAFFIC)
+    client.transport = Transport()
     ended = []
-    ex = SimpleNamespace(client=client, keep_alive=True, http10=False, is_head=False, status=0, wait=None, sent=0,
-                         response_done=ended.append)
+    ex = Ended(client, b"GET", b"/", "/", b"", False, True, False, False, False)
+    ex.ended = ended
     up = UpstreamProtocol(SimpleNamespace(expose_wait=expose), "node:1")
     up.connection_made(Transport())
     up.ex = ex

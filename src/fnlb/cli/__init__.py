@@ -50,6 +50,11 @@ def _print_help(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--version"]:
+        from fnlb import __version__, core
+
+        print(f"fnlb {__version__} ({core()})")
+        return 0
     name = "serve"
     if argv and argv[0] in COMMANDS:
         name, argv = argv[0], argv[1:]

@@ -1,19 +1,40 @@
 """The client side: one ClientProtocol per accepted connection.
 
-It parses requests with httptools (llhttp, strict mode) and adds the checks llhttp leaves
-to us (see ``on_headers_complete``): a request that could be read two ways by two servers
-(request smuggling) or that is malformed is answered 400/414/431 and the connection is
-closed before anything reaches a node. A valid request becomes an Exchange (exchange.py).
+Theory of operation
+-------------------
+Bytes in, requests out. ``data_received`` first offers the read to ``head.scan_request``,
+which recognises the plainest bodyless request heads in one pass (compiled) and leaves
+everything else untouched; the rest of the read goes to httptools (llhttp, strict mode),
+whose callbacks (``on_message_begin`` ... ``on_message_complete``) collect one request
+head. ``on_headers_complete`` adds the checks llhttp leaves to us: a request that could be
+read two ways by two servers (request smuggling) or that is malformed is answered
+400/414/431 and the connection is closed before anything reaches a node. A valid
+request, from either path, becomes an Exchange (exchange.py) in ``_serve``, which owns
+it from there: node choice, body, response.
 
 Requests are served one at a time per connection, in order: a pipelined request whose
 head arrives while another is being served waits in ``queue`` and reading pauses (the
-queue is bounded by one read). Timers are deadlines checked by the server's sweep rather
-than one timer object per request.
+queue is bounded by one read). ``exchange_done`` starts the next one.
+
+Node-bound bytes produced while one read is parsed are *corked* (``send_up``) and written
+once after it parsed cleanly, so a request whose framing breaks in the same read never
+reaches the node.
+
+The connection's life is one ``state``, which only moves forward:
+
+    OPEN      reading and serving requests
+    DRAINING  serving what was read, then closing (shutdown: ``drain``); no keep-alive
+              is promised any more
+    REJECTED  as DRAINING, and nothing more is read (a request was refused)
+    CLOSED    the transport is closed (by us or the peer)
+
+Apart from it, ``phase`` says which timer runs (HEAD, BODY, BUSY: the node side's, IDLE);
+timers are deadlines checked by the server's sweep rather than one timer object per
+request.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import deque
 
@@ -21,6 +42,7 @@ from httptools import HttpParserError, HttpParserUpgrade, HttpRequestParser
 
 from fnlb.proxy.exchange import Exchange
 from fnlb.proxy.flow import QUEUED, FlowControl
+from fnlb.proxy.head import COMPILED, HOST, SPECIAL, RequestHead, name_table, scan_request
 from fnlb.proxy.local import MANAGEMENT, NOT_FOUND
 from fnlb.proxy.wire import CRLF, REQUEST_SPECIAL, connection_names, drop_named, error_response, special_name
 
@@ -33,6 +55,9 @@ MGMT = 2
 # Timer phases.
 HEAD, BODY, BUSY, IDLE = 1, 2, 3, 4
 
+# Connection states (see above).
+OPEN, DRAINING, REJECTED, CLOSED = 0, 1, 2, 3
+
 # Request header name as sent -> its lower-case form if it is in REQUEST_SPECIAL, else b"".
 _special: dict[bytes, bytes] = {}
 
@@ -42,6 +67,12 @@ _special: dict[bytes, bytes] = {}
 _KEYS: dict[int, dict[bytes, str]] = {TRAFFIC: {}, MGMT: {}, TRAFFIC | MGMT: {}}
 KEY_CACHE_MAX = 4096        # targets remembered per role (emptied when full)
 KEY_CACHE_LEN = 256         # longer targets are worked out every time
+
+# The one-pass scan of plain request heads (head.py): on where it is compiled (uncompiled,
+# a Python loop over each byte costs more than httptools' callbacks). Tests turn it on.
+SCAN = COMPILED
+_SCAN_NAMES = name_table({name: HOST if name == b"host" else SPECIAL for name in REQUEST_SPECIAL})
+_REQUEST = RequestHead()    # what the last scan found (read at once: one event loop)
 
 
 class Reject(Exception):
@@ -53,14 +84,17 @@ class Reject(Exception):
         self.msg = msg
 
 
-class ClientProtocol(asyncio.Protocol):
-    __slots__ = ("server", "traffic", "mgmt", "parser", "transport", "flow", "peer", "ip", "active", "queue",
-                 "reading", "closing", "closed", "deadline", "phase", "rx", "rx_mark", "head_rx", "in_head",
-                 "error_after", "rejected", "in_done", "corked", "cork_up", "_url", "_parts", "_hsize", "_hosts", "_cl", "_te",
+class ClientProtocol:
+    """An asyncio protocol (duck-typed: a compiled class cannot derive from asyncio.Protocol)."""
+
+    __slots__ = ("server", "pool", "traffic", "mgmt", "parser", "transport", "flow", "peer", "ip", "active", "queue",
+                 "reading", "state", "deadline", "phase", "rx", "rx_mark", "head_rx", "in_head", "in_message",
+                 "error_after", "in_done", "corked", "cork_up", "_url", "_parts", "_hsize", "_hosts", "_cl", "_te",
                  "_te_n", "_conn", "_xff", "_expect", "_keys", "fwd_end")
 
     def __init__(self, server, role: int):
         self.server = server
+        self.pool = getattr(server, "pool", None)     # the node connections (the exchanges' Pool)
         self.traffic = bool(role & TRAFFIC)
         self.mgmt = bool(role & MGMT)
         self.parser = HttpRequestParser(self)
@@ -73,18 +107,21 @@ class ClientProtocol(asyncio.Protocol):
         self.active: Exchange | None = None
         self.queue: deque[Exchange] | None = None
         self.reading: Exchange | None = None    # the exchange whose body is being parsed
-        self.closing = False
-        self.closed = False
+        self.state = OPEN
         self.deadline = 0.0
         self.phase = HEAD
         self.rx = self.rx_mark = self.head_rx = 0
         self.in_head = False
+        self.in_message = False     # httptools is inside a message (the scan must not start one)
         self.error_after = None
-        self.rejected = None
         self.in_done = False
         self._url = b""
         self.corked = None          # node-bound writes held until the current read is parsed
         self.cork_up = None
+
+    def accepting(self) -> bool:
+        """Requests are still served with keep-alive (not draining, rejected or closed)."""
+        return self.state == OPEN
 
     # -- asyncio callbacks ---------------------------------------------------------------
 
@@ -94,7 +131,7 @@ class ClientProtocol(asyncio.Protocol):
         if self.traffic:
             # --max-connections guards the traffic listener; management stays reachable
             if server.traffic_clients >= server.max_connections or server.draining:
-                self.closed = True
+                self.state = CLOSED
                 transport.close()
                 return
             server.traffic_clients += 1
@@ -115,7 +152,7 @@ class ClientProtocol(asyncio.Protocol):
             return      # refused in connection_made
         if self.traffic:
             self.server.traffic_clients -= 1
-        self.closed = True
+        self.state = CLOSED
         self.server.clients.discard(self)
         ex = self.active
         if ex is not None:
@@ -130,13 +167,20 @@ class ClientProtocol(asyncio.Protocol):
         self.flow.resume_writing()
 
     def data_received(self, data: bytes) -> None:
-        if self.closed:
+        if self.state == CLOSED:
             return
         self.rx += len(data)
         # Node-bound bytes produced while parsing this read are written once, after it
         # parsed cleanly: one write instead of several, and a request whose framing breaks
         # in the same read never reaches the node at all.
         self.corked = []
+        if SCAN and not self.in_message:
+            used = self._scan(data)
+            if used:
+                if used == len(data):
+                    self.uncork()
+                    return
+                data = data[used:]
         try:
             self.parser.feed_data(data)
         except HttpParserUpgrade as exc:
@@ -160,6 +204,33 @@ class ClientProtocol(asyncio.Protocol):
                 self.head_rx += len(data)
                 if self.head_rx > self.server.head_limit:
                     self._parse_error(None, Reject(431, "request header block too large"))
+
+    def _scan(self, data: bytes) -> int:
+        """Serve the plain requests at the start of ``data`` (head.scan_request): how many
+        bytes they took (0: none; the rest is httptools')."""
+        pos = 0
+        n = len(data)
+        scan = _REQUEST
+        server = self.server
+        while pos < n and self.state == OPEN:
+            end = scan_request(data, pos, scan, _SCAN_NAMES)
+            if not end:
+                break
+            url = scan.target
+            key = self._keys.get(url)
+            if key is None:
+                if len(url) > server.max_request_line:
+                    break       # httptools' path answers it (414)
+                key, local = self._target(scan.method, url)
+                if local is not None:
+                    break
+            if len(scan.headers) > server.max_header_size:
+                break       # (431)
+            method = scan.method
+            head = b"".join((method, b" ", url, b" HTTP/1.1\r\n", scan.headers, self.fwd_end))
+            pos = end
+            self._serve(Exchange(self, method, url, key, head, False, True, False, False, False), False)
+        return pos
 
     def send_up(self, up, data: bytes) -> None:
         corked = self.corked
@@ -210,8 +281,9 @@ class ClientProtocol(asyncio.Protocol):
     # -- httptools callbacks ---------------------------------------------------------------
 
     def on_message_begin(self) -> None:
-        if self.closed or self.closing and self.active is None:
+        if self.state == CLOSED or self.state != OPEN and self.active is None:
             raise Reject(0, "")
+        self.in_message = True
         self.in_head = True
         self.head_rx = 0
         if self.phase != HEAD:
@@ -300,7 +372,7 @@ class ClientProtocol(asyncio.Protocol):
             if self._expect.strip().lower() != b"100-continue":
                 raise Reject(417, "only Expect: 100-continue is supported")
             expect = not http10
-        keep_alive = keep_alive and not self.closing
+        keep_alive = keep_alive and self.state == OPEN
 
         if local is None:
             parts = self._parts
@@ -320,6 +392,10 @@ class ClientProtocol(asyncio.Protocol):
             ex = Exchange(self, method, url, key, b"", False, keep_alive, http10, expect, body)
             ex.local = local
             ex.parts = self._parts
+        self._serve(ex, body)
+
+    def _serve(self, ex: Exchange, body: bool) -> None:
+        """A valid request: start it, or queue it behind the one being served."""
         self.reading = ex if body else None
         if body:
             self.phase = BODY
@@ -369,6 +445,7 @@ class ClientProtocol(asyncio.Protocol):
         self.reading.body(data)
 
     def on_message_complete(self) -> None:
+        self.in_message = False
         ex = self.reading
         if ex is not None:
             self.reading = None
@@ -408,8 +485,8 @@ class ClientProtocol(asyncio.Protocol):
         """No more requests are read from this connection."""
         self.in_head = False
         self.phase = BUSY
-        self.closing = True
-        self.rejected = True
+        if self.state < REJECTED:
+            self.state = REJECTED
         self.flow.pause_reading(QUEUED)
 
     def exchange_done(self, ex: Exchange) -> None:
@@ -419,7 +496,7 @@ class ClientProtocol(asyncio.Protocol):
         self.in_done = True
         try:
             while True:
-                if self.closed:
+                if self.state == CLOSED:
                     return
                 if not ex.keep_alive:
                     self.close()
@@ -427,7 +504,7 @@ class ClientProtocol(asyncio.Protocol):
                 queue = self.queue
                 if queue:
                     ex = self.active = queue.popleft()
-                    if not queue and not self.rejected:
+                    if not queue and self.state < REJECTED:
                         self.flow.resume_reading(QUEUED)
                     ex.start()
                     if ex.over:
@@ -437,7 +514,7 @@ class ClientProtocol(asyncio.Protocol):
                     self.transport.write(self.error_after)
                     self.close()
                     return
-                if self.closing:
+                if self.state != OPEN:
                     self.close()
                     return
                 if not self.in_head:
@@ -448,14 +525,15 @@ class ClientProtocol(asyncio.Protocol):
             self.in_done = False
 
     def close(self) -> None:
-        if not self.closed:
-            self.closed = True
+        if self.state != CLOSED:
+            self.state = CLOSED
             self.server.clients.discard(self)
             self.transport.close()
 
     def drain(self) -> None:
         """Shutdown: finish what is in flight, then close."""
-        self.closing = True
+        if self.state < DRAINING:
+            self.state = DRAINING
         if self.active is None and not self.queue:
             self.close()
         elif self.active is not None:

@@ -19,6 +19,10 @@ For every node the dispatcher's ``begin``/``begin_retry`` returned, exactly one
 ``request_done`` or ``upstream_failed`` follows (``_report``; the four calls are specified
 in dispatcher.py). The exchange ends in ``_finish``, which hands the client connection
 back to the client protocol (next pipelined request, keep-alive idle, or close).
+
+The node connection is bound with ``UpstreamProtocol.bind`` (which couples the two sides'
+flow control) and given back with ``unbind`` and ``Pool.release``; each of these takes
+the usual case first, and compiled (exchange.pxd and its neighbours) they are C calls.
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ import time
 from time import monotonic as _monotonic
 
 from fnlb.proxy.flow import BUFFERED
-from fnlb.proxy.upstream import NO_BODY, WAITING
 from fnlb.proxy.wire import CHUNK_END, CONTINUE_100, chunk, error_response
 
 REPLAY_LIMIT = 64 * 1024
@@ -79,38 +82,29 @@ class Exchange:
         if self.local is not None:
             self.local.start(self)
             return
-        server = self.server
-        node = server.dispatcher.begin(self.key, now)
+        node = self.server.dispatcher.begin(self.key, now)
         if node is None:
             self.answer(503, "no node available")
             return
         if self.expect and not self.body_done:
             self.client.transport.write(CONTINUE_100)
-        self.node = node
-        self.open = True
-        # the common case inline: an idle pooled connection to the node (Pool.acquire)
-        pool = server.pool
-        idle = pool.idle.get(node)
-        while idle:
-            up = idle.pop()
-            if not up.closed:
-                self._attach(up, True)
-                return
-        pool.connect(node, self)
+        self._use(node)
 
-    def _try(self, node: str) -> None:
-        """A retry on ``node`` (already started by the dispatcher)."""
+    def _use(self, node: str) -> None:
+        """Send the request to ``node`` (started by the dispatcher): on an idle pooled
+        connection if there is one, else on a new one."""
         self.node = node
         self.open = True
-        up = self.server.pool.acquire(node)
+        pool = self.client.pool
+        up = pool.acquire(node)
         if up is not None:
             self._attach(up, True)
         else:
-            self.server.pool.connect(node, self)
+            pool.connect(node, self)
 
     def connected(self, up) -> None:
         if self.over or self.node != up.node:
-            self.server.pool.release(up)    # the client left meanwhile: keep it for others
+            self.client.pool.release(up)    # the client left meanwhile: keep it for others
             return
         self._attach(up, False)
 
@@ -120,23 +114,12 @@ class Exchange:
             self._failed_before_response(False)
 
     def _attach(self, up, reused: bool) -> None:
+        """Bind ``up`` to this exchange and send the request head (and any body held)."""
         self.up = up
         self.reused = reused
         client = self.client
-        # UpstreamProtocol.bind, inline (hot path)
-        up.ex = self
-        up.rx = 0
-        up.started = up.done = up.keep = up.until_close = False
-        up.mode = NO_BODY
-        up.phase = WAITING
-        up.deadline = -self.server.upstream_timeout     # armed: the sweep makes it absolute
         flow = client.flow
-        up_flow = up.flow
-        if up_flow.write_paused or flow.write_paused:
-            up_flow.couple(flow)
-        else:
-            up_flow.peer = flow         # FlowControl.couple, inline: neither side is full
-            flow.peer = up_flow
+        up.bind(self, flow)
         head = self.head
         if self.parts is None:
             head = b"%bHost: %b\r\n\r\n" % (head[:-2], up.node.encode())
@@ -202,7 +185,7 @@ class Exchange:
             self._drop(up)
         self._report(status)
         self.keep_alive = False
-        if up is None or not up.started:
+        if up is None or not up.answered():
             self.answer(status, msg)
         else:
             self._finish()
@@ -211,53 +194,25 @@ class Exchange:
 
     def response_done(self, up) -> None:
         self.up = None
-        up_flow = up.flow
-        peer = up_flow.peer
-        if up_flow.paused_by or (peer is not None and peer.paused_by):
-            up.unbind()
-        else:
-            # UpstreamProtocol.unbind and FlowControl.decouple, inline: nothing is paused
-            up.ex = None
-            up.deadline = 0.0
-            if peer is not None:
-                up_flow.peer = peer.peer = None
-        server = self.server
+        up.unbind()
+        pool = self.client.pool
         if up.keep and self.body_done:
-            # Pool.release, inline for the common case (room in the node's idle list)
-            pool = server.pool
-            idle = pool.idle.get(up.node)
-            if idle is not None and len(idle) < pool.size and not pool.closing and not up.closed:
-                up.idle_since = 0.0
-                idle.append(up)
-            else:
-                pool.release(up)
+            pool.release(up)
         else:
-            server.pool.forget(up)
+            pool.forget(up)
             up.close()
         # A node may answer before the request body ended (an early 413, say): its
         # connection is closed above, and the client's remaining body is read and dropped
         # (see body()) so that its connection stays usable, as nginx does.
-        if self.open:
-            self.open = False
-            now = _monotonic()
-            server.dispatcher.request_done(self.node, self.key, self.status, now - self.t0, self.wait, now)
-        # _finish, inline
-        if self.over:
-            return
-        self.over = True
-        client = self.client
-        if client.flow.paused_by:
-            client.flow.resume_reading(BUFFERED)
-        if server.access_log:
-            self._log()
-        client.exchange_done(self)
+        self._report(self.status)
+        self._finish()
 
     def upstream_lost(self, up) -> None:
         """The node connection closed while this exchange owned it."""
         if self.over:
             return
         self.up = None
-        if up.started:
+        if up.answered():
             self._report(0)             # part of the response went out: cut the client too
             self.keep_alive = False
             self._finish()
@@ -269,7 +224,7 @@ class Exchange:
 
     def upstream_broken(self, up, msg: str) -> None:
         self._drop(up)
-        if up.started:
+        if up.answered():
             self._report(0)
             self.keep_alive = False
             self._finish()
@@ -280,7 +235,7 @@ class Exchange:
     def upstream_timed_out(self, up) -> None:
         self._drop(up)
         self._report(504)
-        if up.started:
+        if up.answered():
             self.keep_alive = False
             self._finish()
         else:
@@ -302,7 +257,7 @@ class Exchange:
             return
         if reused:
             self.reused = False
-            self.server.pool.connect(node, self)    # a stale pooled connection: same node, fresh
+            self.client.pool.connect(node, self)    # a stale pooled connection: same node, fresh
             return
         self._report(502, failed=True)
         tried = self.tried
@@ -313,7 +268,7 @@ class Exchange:
         if nxt is None:
             self.answer(502, "no node could take the request" if len(tried) > 1 else f"node {node} failed")
         else:
-            self._try(nxt)
+            self._use(nxt)
 
     def client_gone(self) -> None:
         if self.over:
@@ -330,6 +285,7 @@ class Exchange:
     # -- endings ---------------------------------------------------------------------------
 
     def _report(self, status: int, failed: bool = False) -> None:
+        """The one outcome the dispatcher gets for the node it handed out (if not made yet)."""
         if self.open:
             self.open = False
             now = _monotonic()
@@ -343,14 +299,15 @@ class Exchange:
         self.status = status
         if not self.body_done:
             self.keep_alive = False
-        self.client.transport.write(error_response(status, msg, keep_alive=self.keep_alive and not
-                                                   self.client.closing, head=self.is_head))
+        self.client.transport.write(error_response(status, msg, keep_alive=self.keep_alive and
+                                                   self.client.accepting(), head=self.is_head))
         self._finish()
 
     def finish_local(self) -> None:
         self._finish()
 
     def _finish(self) -> None:
+        """The end of the exchange: the client connection goes on (client.exchange_done)."""
         if self.over:
             return
         self.over = True

@@ -9,6 +9,9 @@ fill memory faster than a slow client reads, nor a fast uploader faster than a n
 Reading can be paused for several reasons at once (a full peer, a queued pipelined
 request, a request body buffered while the node connection is being opened); it resumes
 only when none holds, so the reasons are bits of one mask.
+
+``couple`` and ``decouple`` bracket every exchange; each takes the usual case (neither
+side paused) first. Compiled (flow.pxd) they are C calls.
 """
 
 from __future__ import annotations
@@ -70,3 +73,12 @@ class FlowControl:
                 other.resume_reading(PEER_FULL)
         if self.paused_by & PEER_FULL:
             self.resume_reading(PEER_FULL)
+
+    def release(self) -> None:
+        """The connection leaves its exchange: uncoupled, and reading again whatever held
+        it (an idle pooled connection must see the node closing it)."""
+        self.decouple()
+        if self.paused_by:
+            self.paused_by = 0
+            if not self.transport.is_closing():
+                self.transport.resume_reading()

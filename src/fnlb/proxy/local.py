@@ -56,7 +56,7 @@ class Management:
             return
         ex.status = response.status
         ex.sent = len(response.body)
-        keep_alive = ex.keep_alive and not ex.client.closing
+        keep_alive = ex.keep_alive and ex.client.accepting()
         ex.client.transport.write(local_response(response.status, response.body,
                                                  content_type=response.content_type, headers=response.headers,
                                                  keep_alive=keep_alive, head=ex.is_head))

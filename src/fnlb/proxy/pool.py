@@ -18,6 +18,8 @@ from fnlb.proxy.upstream import UpstreamProtocol
 
 
 class Pool:
+    __slots__ = ("loop", "size", "idle_timeout", "connect_timeout", "expose_wait", "idle", "_tasks", "closing")
+
     def __init__(self, loop, cfg: ProxyConfig, expose_wait: bool = False):
         self.loop = loop
         self.size = cfg.pool_size
@@ -38,15 +40,19 @@ class Pool:
 
     def release(self, up: UpstreamProtocol) -> None:
         """Take back a connection whose exchange ended cleanly."""
+        idle = self.idle.get(up.node)
+        if idle is not None and len(idle) < self.size and not self.closing and not up.closed:
+            up.idle_since = 0.0     # the usual case: room in the node's list; the sweep stamps it
+            idle.append(up)
+            return
         if up.closed:
             return
-        idle = self.idle.get(up.node)
         if idle is None:
             idle = self.idle[up.node] = deque()
         if self.closing or len(idle) >= self.size:
             up.close()
             return
-        up.idle_since = 0.0     # the sweep stamps it
+        up.idle_since = 0.0
         idle.append(up)
 
     def forget(self, up: UpstreamProtocol) -> None:

@@ -24,6 +24,7 @@ import resource
 import socket
 import ssl
 
+from fnlb import __version__, core
 from fnlb.config.flags import UsageError
 from fnlb.proxy.client import MGMT, TRAFFIC, ClientProtocol
 from fnlb.proxy.dispatcher import Dispatcher
@@ -66,6 +67,7 @@ class ProxyServer:
         self.proto_header = b"X-Forwarded-Proto: https\r\n" if self.tls else b"X-Forwarded-Proto: http\r\n"
 
     async def start(self) -> None:
+        log.info("fnlb %s (%s)", __version__, core())
         raise_nofile_limit()
         self.loop = loop = asyncio.get_running_loop()
         self.pool = Pool(loop, self.cfg, self.expose_wait)

@@ -7,15 +7,21 @@ One UpstreamProtocol is one keep-alive TCP connection to a node. While an exchan
 Content-Length passes through; chunked bodies are re-chunked from the decoded data (chunk
 extensions and trailers are dropped); a body delimited by the node closing the connection
 is sent chunked to HTTP/1.1 clients, and to HTTP/1.0 clients as is, closing afterwards.
+
+A connection's ``state`` is one of IDLE (no exchange: pooled, or being connected),
+WAITING (bound to an exchange by ``bind``; no final response head yet), STREAMING (the
+final head went to the client, the body follows) and DONE (the response is complete;
+the exchange takes it back with ``unbind``). ``closed`` is the transport's own life,
+apart from it: a connection can close in any state, and the exchange then asks
+``answered()`` to know whether the client already has part of the response.
 """
 
 from __future__ import annotations
 
-import asyncio
-
 from httptools import HttpParserError, HttpResponseParser
 
 from fnlb.proxy.flow import FlowControl
+from fnlb.proxy.head import COMPILED, ResponseHead, name_table, scan_response
 from fnlb.proxy.wire import (
     CHUNK_END,
     CONNECTION_OPTIONS,
@@ -32,8 +38,8 @@ from fnlb.proxy.wire import (
 # How the response body is written to the client.
 NO_BODY, RAW, CHUNKED = 0, 1, 2
 
-# Timer phases (see Pool.sweep).
-WAITING, STREAMING = 1, 2
+# Connection states (see above).
+IDLE, WAITING, STREAMING, DONE = 0, 1, 2, 3
 
 # Response headers fnlb looks at, by kind (0: passed on as is).
 CONTENT_LENGTH, CONNECTION, TRANSFER_ENCODING, WAIT, HOP = 1, 2, 3, 4, 5
@@ -49,11 +55,20 @@ _CONNECTION_PLAIN = frozenset({b"keep-alive", b"close", b"Keep-Alive", b"Close"}
 # Status -> status line, for the statuses whose responses have a body (not 1xx, 204, 304).
 _FRAMED: dict[int, bytes] = {}
 
+# The one-pass scan of plain response heads (head.py), on where it is compiled (like
+# client.SCAN). A response whose head it takes but whose body is still to come is
+# followed by httptools from a stand-in head of the same framing (``_follow``).
+SCAN = COMPILED
+_SCAN_NAMES = name_table(_KINDS)
+_RESPONSE = ResponseHead()
 
-class UpstreamProtocol(asyncio.Protocol):
+
+class UpstreamProtocol:
+    """An asyncio protocol (duck-typed: a compiled class cannot derive from asyncio.Protocol)."""
+
     __slots__ = ("pool", "node", "transport", "flow", "parser", "expose_wait", "ex", "closed", "idle_since", "deadline",
-                 "phase", "rx_mark", "rx", "started", "done", "keep", "mode", "until_close", "out", "parts", "cl", "te",
-                 "conn", "interim")
+                 "state", "rx_mark", "rx", "keep", "mode", "until_close", "out", "parts", "cl", "te", "conn", "interim",
+                 "closes", "stand_in")
 
     def __init__(self, pool, node: str):
         self.pool = pool
@@ -66,40 +81,42 @@ class UpstreamProtocol(asyncio.Protocol):
         self.closed = False
         self.idle_since = 0.0
         self.deadline = 0.0         # 0 = no timer
-        self.phase = 0
+        self.state = IDLE
         self.rx_mark = 0
-        self._reset()
-
-    def _reset(self) -> None:
         self.rx = 0                 # response bytes received for the current exchange
-        self.started = False        # final response head went to the client
-        self.done = False
-        self.keep = False
+        self.keep = False           # the response left the connection reusable
         self.mode = NO_BODY
-        self.until_close = False
+        self.until_close = False    # the response body ends when the node closes
         self.out = None
-        self._msg_reset()
-
-    def _msg_reset(self) -> None:
         self.parts = []
-        self.cl = None
-        self.te = None
-        self.conn = None
+        self.cl = self.te = self.conn = None
         self.interim = False
+        self.closes = False         # the scanned head said Connection: close
+        self.stand_in = False       # httptools is reading the stand-in head (_follow)
 
     # -- binding to an exchange ----------------------------------------------------------
 
-    # Binding to an exchange is done by Exchange._attach (inline on the hot path).
+    def bind(self, ex, client_flow: FlowControl) -> None:
+        """Serve ``ex`` (whose client side reads through ``client_flow``): the response
+        timer armed, the two sides' flow control coupled."""
+        self.ex = ex
+        self.rx = 0
+        self.state = WAITING
+        self.keep = self.until_close = self.closes = False
+        self.mode = NO_BODY
+        self.deadline = -ex.server.upstream_timeout     # armed: the sweep makes it absolute
+        self.flow.couple(client_flow)
 
     def unbind(self) -> None:
+        """The exchange is over (the connection goes back to the pool, or closes)."""
         self.ex = None
+        self.state = IDLE
         self.deadline = 0.0
-        flow = self.flow
-        flow.decouple()
-        if flow.paused_by:      # held back for another reason: an idle connection reads again
-            flow.paused_by = 0
-            if not self.transport.is_closing():
-                self.transport.resume_reading()
+        self.flow.release()
+
+    def answered(self) -> bool:
+        """Part of the response (its final head) went to the client."""
+        return self.state >= STREAMING
 
     def close(self) -> None:
         self.closed = True
@@ -115,7 +132,7 @@ class UpstreamProtocol(asyncio.Protocol):
         ex = self.ex
         if ex is None:
             self.deadline = 0.0
-        elif self.phase == STREAMING and (self.rx != self.rx_mark or self.flow.paused_by):
+        elif self.state >= STREAMING and (self.rx != self.rx_mark or self.flow.paused_by):
             # still moving (or held back by a slow client): look again later
             self.rx_mark = self.rx
             self.deadline = now + ex.server.upstream_timeout
@@ -145,9 +162,9 @@ class UpstreamProtocol(asyncio.Protocol):
 
     def eof_received(self):
         ex = self.ex
-        if ex is not None and self.until_close and self.started and not self.done:
+        if ex is not None and self.until_close and self.state == STREAMING:
             # the node ended a read-until-close body: that is its normal end
-            self.done = True
+            self.state = DONE
             if self.mode == CHUNKED:
                 ex.client.transport.write(CHUNK_END)
             ex.response_done(self)
@@ -158,12 +175,20 @@ class UpstreamProtocol(asyncio.Protocol):
         if ex is None:
             self.abort()        # bytes nobody asked for: never reuse this connection
             return
+        first = self.rx == 0
         self.rx += len(data)
         out = self.out = []
+        if first and SCAN and ex.keep_alive and not ex.http10 and not ex.is_head:
+            end = scan_response(data, _RESPONSE, _SCAN_NAMES, CONTENT_LENGTH, CONNECTION, WAIT, TRANSFER_ENCODING,
+                                self.expose_wait)
+            if end:
+                data = self._scanned(ex, data, end)
+                if data is None:
+                    return
         try:
             self.parser.feed_data(data)
         except HttpParserError as exc:
-            if out and self.started:
+            if out and self.state >= STREAMING:
                 ex.client.transport.write(b"".join(out))
             self.out = None
             ex.upstream_broken(self, f"invalid response from node: {exc}")
@@ -171,13 +196,46 @@ class UpstreamProtocol(asyncio.Protocol):
         if out:
             ex.client.transport.writelines(out)
         self.out = None
-        if self.done and self.ex is ex:
+        if self.state == DONE and self.ex is ex:
             ex.response_done(self)
+
+    def _scanned(self, ex, data: bytes, end: int) -> bytes | None:
+        """A response head that head.scan_response took (``data[:end]``): its client-bound
+        head is the same as on_headers_complete makes. A complete response is written and
+        ended here (None); otherwise the bytes for httptools to follow the body with."""
+        scan = _RESPONSE
+        status = scan.status
+        ex.status = status
+        if scan.wait is not None:
+            ex.wait = scan.wait
+        self.state = STREAMING
+        self.rx_mark = self.rx
+        self.mode = RAW
+        line = _FRAMED.get(status)
+        if line is None:
+            line = _FRAMED[status] = status_line(status)
+        head = b"".join((line, *scan.kept, b"Content-Length: ", scan.cl, b"\r\n\r\n"))
+        body = len(data) - end
+        if body == scan.length:
+            ex.sent += body
+            self.out = None
+            if body:
+                ex.client.transport.writelines((head, data[end:]))
+            else:
+                ex.client.transport.write(head)
+            self.state = DONE
+            self.keep = not scan.closes
+            ex.response_done(self)
+            return None
+        self.out.append(head)
+        self.closes = scan.closes
+        self.stand_in = True
+        return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%b" % (scan.length, data[end:])
 
     # -- httptools callbacks -------------------------------------------------------------
 
     def on_message_begin(self) -> None:
-        if self.done:
+        if self.state == DONE:
             self.keep = False   # a second response to one request: the stream is broken
         self.parts = []
         self.cl = self.te = self.conn = None
@@ -204,6 +262,9 @@ class UpstreamProtocol(asyncio.Protocol):
         self.parts += (name, b": ", value, CRLF)
 
     def on_headers_complete(self) -> None:
+        if self.stand_in:
+            self.stand_in = False
+            return      # the real head went to the client already (_scanned)
         ex = self.ex
         status = self.parser.get_status_code()
         parts = self.parts
@@ -219,8 +280,7 @@ class UpstreamProtocol(asyncio.Protocol):
             # the common case, in one join: a Content-Length response to an HTTP/1.1
             # keep-alive request (the general path below gives the same bytes)
             ex.status = status
-            self.started = True
-            self.phase = STREAMING
+            self.state = STREAMING
             self.rx_mark = self.rx
             self.mode = RAW
             self.out.append(b"".join((line, *parts, b"Content-Length: ", cl, b"\r\n\r\n")))
@@ -238,8 +298,7 @@ class UpstreamProtocol(asyncio.Protocol):
                 self.out.append(b"".join(head))
             return
         ex.status = status
-        self.started = True
-        self.phase = STREAMING
+        self.state = STREAMING
         self.rx_mark = self.rx
         if ex.is_head or status == 204 or status == 304:
             if cl is not None and status != 204:
@@ -248,7 +307,7 @@ class UpstreamProtocol(asyncio.Protocol):
             if ex.is_head:
                 # httptools cannot be told that a HEAD response has no body: end the
                 # exchange here and give the connection a fresh parser
-                self.done = True
+                self.state = DONE
                 self.keep = self.parser.should_keep_alive()
                 self.parser = HttpResponseParser(self)
         elif cl is not None:
@@ -270,7 +329,7 @@ class UpstreamProtocol(asyncio.Protocol):
         self.out.append(b"".join(head))
 
     def on_body(self, data: bytes) -> None:
-        if self.done:
+        if self.state == DONE:
             return
         self.ex.sent += len(data)
         if self.mode == RAW:
@@ -282,9 +341,9 @@ class UpstreamProtocol(asyncio.Protocol):
         if self.interim:
             self.interim = False
             return
-        if self.done:
+        if self.state == DONE:
             return
         if self.mode == CHUNKED:
             self.out.append(CHUNK_END)
-        self.done = True
-        self.keep = not self.until_close and self.parser.should_keep_alive()
+        self.state = DONE
+        self.keep = not self.until_close and not self.closes and self.parser.should_keep_alive()

@@ -94,7 +94,6 @@ class StickySpill(Policy):
         self._low, self._high, self._keep = p.spill_wait, p.spill_wait_max, p.spill_keep
         self._gain = p.spill_gain
         self._window = p.hot_window
-        self._horizon = p.wait_grace + p.wait_fade  # a wait average older than this is forgotten
         self._cold: dict[tuple[str, str], int] = {}  # in flight, sent where the key had no live average
         # Each node's wait over all its keys: the estimate for a key that never ran there.
         self.node_waits = WaitTable(NODE_TABLE_SIZE, p.wait_grace, p.wait_fade)
@@ -200,13 +199,9 @@ class StickySpill(Policy):
         return self.node_waits.get(node, "", now)
 
     def _start(self, node: str, key: str, now: float, mine: dict | None) -> None:
-        inflight = self.inflight  # InFlight.start, inline (per request: saves a call)
-        by_node = inflight.by_node
-        by_node[node] = by_node.get(node, 0) + 1
-        inflight.total += 1
-        pair = (node, key)
-        entry = self.waits.entries.get(pair)  # inline WaitTable.known()
-        if entry is None or now - entry[1] >= self._horizon:
+        self.inflight.start(node)
+        if not self.waits.known(node, key, now):
+            pair = (node, key)
             self._cold[pair] = self._cold.get(pair, 0) + 1
         if mine is not None:  # (a key has a hot table only with hot_window > 0)
             e = mine.get(node)
@@ -230,15 +225,7 @@ class StickySpill(Policy):
             self.hot = {k: m for k, m in self.hot.items() if any(e[0] for e in m.values())}
 
     def finished(self, node: str, key: str, now: float, wait: float | None, latency: float, status: int) -> None:
-        inflight = self.inflight  # InFlight.finish, inline
-        by_node = inflight.by_node
-        count = by_node.get(node)
-        if count:  # (never below zero: a stray finish is ignored)
-            if count == 1:
-                del by_node[node]
-            else:
-                by_node[node] = count - 1
-            inflight.total -= 1
+        self.inflight.finish(node)
         mine = self.hot.get(key)
         if mine is not None:
             e = mine.get(node)
