@@ -1,0 +1,150 @@
+"""A single-writer byte ring in shared memory: how the processes of ``--workers`` see each other's calls.
+
+Theory of operation
+-------------------
+One writer process appends records; any number of reader processes follow it, each at
+its own position, without locks and without the writer knowing them. The segment is::
+
+    offset  0  u64  write position: bytes ever written (only grows; published last)
+    offset  8  u64  data size R (the ring's capacity)
+    offset 16  u64  the writer's open traffic connections (--max-connections; the writer's only)
+    offset 24  u64  the writer's pid (diagnostics)
+    offset 64  R bytes of data: record i starts at (its position mod R) and may wrap
+
+A record is opaque bytes here (``events.py`` frames and packs them). ``write`` copies the
+record into the data area, then stores the new write position: the position is published
+after the bytes. Readers read the position, copy the bytes from their own position up to
+it, and read the position again: if the writer has meanwhile come more than R bytes past
+the start of what was copied, the copy may hold overwritten bytes and is thrown away.
+
+**Memory-order assumption:** x86-64 (TSO): stores become visible to other cores in program
+order, and an aligned 8-byte store or load is atomic, so a reader that sees a position
+also sees every byte before it. CPython's ``struct.pack_into`` of an aligned ``<Q`` is one
+8-byte store there. Other architectures (ARM) need a barrier between the data and the
+position; fnlb's ``--workers`` is tested on x86-64 Linux only.
+
+A reader more than R bytes behind the writer (it stalled, or a writer outran it) has
+lost events: it is *lapped*. It counts that (``lapped``), logs a warning, and continues at
+the current write position (always a record boundary). At 60k events a second of ~60 bytes
+the default ring of 16 MiB holds about 4.5 s: a reader must stall for seconds to be lapped.
+"""
+
+from __future__ import annotations
+
+import logging
+import mmap
+import os
+import struct
+
+log = logging.getLogger("fnlb.workers")
+
+HEADER = 64
+RING_SIZE = 16 << 20            # bytes of data per ring
+_Q = struct.Struct("<Q")
+POS, SIZE, CONNS, PID = 0, 8, 16, 24
+
+
+def segment_bytes(size: int = RING_SIZE) -> int:
+    return HEADER + size
+
+
+def init_segment(buf, size: int = RING_SIZE) -> None:
+    """Format a zeroed segment of ``segment_bytes(size)`` bytes as an empty ring."""
+    _Q.pack_into(buf, POS, 0)
+    _Q.pack_into(buf, SIZE, size)
+    _Q.pack_into(buf, CONNS, 0)
+
+
+def attach(name: str) -> mmap.mmap:
+    """Map an existing POSIX shared-memory segment by name (Linux: /dev/shm/NAME).
+
+    Workers map segments this way rather than through ``multiprocessing.shared_memory``:
+    on Python < 3.13 attaching there registers the segment with a resource tracker of the
+    worker's own, which warns and *unlinks* it when the worker exits."""
+    fd = os.open(os.path.join("/dev/shm", name.lstrip("/")), os.O_RDWR)
+    try:
+        return mmap.mmap(fd, 0)
+    finally:
+        os.close(fd)
+
+
+def read_u64(buf, offset: int) -> int:
+    return _Q.unpack_from(buf, offset)[0]
+
+
+def write_u64(buf, offset: int, value: int) -> None:
+    _Q.pack_into(buf, offset, value)
+
+
+class RingWriter:
+    """The one writer of a ring; continues at the published position (a restarted worker
+    takes over its predecessor's ring)."""
+
+    __slots__ = ("buf", "size", "pos")
+
+    def __init__(self, buf):
+        self.buf = buf
+        self.size = read_u64(buf, SIZE)
+        self.pos = read_u64(buf, POS)
+        write_u64(buf, PID, os.getpid())
+
+    def write(self, record: bytes) -> None:
+        n = len(record)
+        size = self.size
+        if n > size:
+            raise ValueError(f"record of {n} bytes does not fit a ring of {size}")
+        off = self.pos % size
+        end = off + n
+        buf = self.buf
+        if end <= size:
+            buf[HEADER + off:HEADER + end] = record
+        else:
+            first = size - off
+            buf[HEADER + off:HEADER + size] = record[:first]
+            buf[HEADER:HEADER + n - first] = record[first:]
+        self.pos += n
+        _Q.pack_into(buf, POS, self.pos)     # publish after the bytes (see the module docstring)
+
+
+class RingReader:
+    """One reader's view of a ring: ``read()`` returns the whole records written since its
+    last call (bytes, possibly several records), or b"" when there is nothing new."""
+
+    __slots__ = ("buf", "size", "pos", "lapped", "name")
+
+    def __init__(self, buf, pos: int | None = None, name: str = "ring"):
+        self.buf = buf
+        self.size = read_u64(buf, SIZE)
+        self.pos = read_u64(buf, POS) if pos is None else pos
+        self.lapped = 0
+        self.name = name
+
+    def pending(self) -> bool:
+        return _Q.unpack_from(self.buf, POS)[0] != self.pos
+
+    def read(self) -> bytes:
+        buf = self.buf
+        head = _Q.unpack_from(buf, POS)[0]
+        pos = self.pos
+        if head == pos:
+            return b""
+        size = self.size
+        if head < pos or head - pos > size:
+            return self._lap(head)
+        off = pos % size
+        end = off + (head - pos)
+        if end <= size:
+            data = bytes(buf[HEADER + off:HEADER + end])     # (a memoryview's slice is one too)
+        else:
+            data = bytes(buf[HEADER + off:HEADER + size]) + bytes(buf[HEADER:HEADER + end - size])
+        if _Q.unpack_from(buf, POS)[0] - pos > size:     # overwritten while copying
+            return self._lap(_Q.unpack_from(buf, POS)[0])
+        self.pos = head
+        return data
+
+    def _lap(self, head: int) -> bytes:
+        self.lapped += 1
+        log.warning("%s: reader lapped by its writer (%d bytes behind, ring %d); events lost, "
+                    "continuing at the writer's position", self.name, head - self.pos, self.size)
+        self.pos = head
+        return b""

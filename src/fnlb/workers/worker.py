@@ -1,0 +1,154 @@
+"""One serving process of ``--workers``: ``python -m fnlb.workers.worker`` (started by the supervisor).
+
+It reads its ``WorkerSpec`` (pickled, on stdin, from the supervisor), maps the rings,
+rebuilds the routing replica from the supervisor's snapshot, and runs a ``ProxyServer``
+with the traffic listener only, bound with SO_REUSEPORT on the port every worker shares
+(plus, when management shares that port, a ``RelayClient`` as its management app).
+
+It dies with its supervisor: PR_SET_PDEATHSIG delivers SIGTERM when the supervisor exits,
+and a parent-pid check every ``PARENT_CHECK`` catches the case where the supervisor died
+before the prctl took effect. SIGTERM (SIGINT, SIGQUIT) drains like a single-process
+balancer: stop accepting, let in-flight requests finish within --shutdown-timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import logging
+import os
+import pickle
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+
+from fnlb.config.serve import ServeConfig
+from fnlb.proxy.server import ProxyServer
+from fnlb.workers import ring as ringmod
+from fnlb.workers.dispatcher import SYNC_INTERVAL, WorkerDispatcher
+
+log = logging.getLogger("fnlb.workers")
+PARENT_CHECK = 0.25
+PR_SET_PDEATHSIG = 1
+
+
+@dataclass
+class WorkerSpec:
+    cfg: ServeConfig                # listen (and a shared mgmt_listen) with the real port
+    index: int
+    rings: list[str]                # shared-memory names of every worker's ring, by index
+    control: str                    # the supervisor's ring
+    positions: dict[str, int] = field(default_factory=dict)   # ring name -> where to start reading
+    policy: bytes = b""             # pickled routing policy: the supervisor's replica
+    nodes: list[str] = field(default_factory=list)
+    relay: str | None = None        # Unix socket of the management relay (shared port), or None
+    parent: int = 0
+
+
+class WorkerServer(ProxyServer):
+    """A ProxyServer whose --max-connections counts every worker's traffic connections.
+
+    The client protocol checks ``traffic_clients >= max_connections`` on accept and counts
+    ``traffic_clients`` up and down; here ``traffic_clients`` is also published in the
+    worker's own ring header and ``max_connections`` is the limit minus the others'."""
+
+    def __init__(self, *args, own, others, **kw):
+        self._own_buf, self._others = own, others
+        self._count = 0
+        super().__init__(*args, **kw)
+
+    @property
+    def traffic_clients(self) -> int:
+        return self._count
+
+    @traffic_clients.setter
+    def traffic_clients(self, value: int) -> None:
+        self._count = value
+        ringmod.write_u64(self._own_buf, ringmod.CONNS, value)
+
+    @property
+    def max_connections(self) -> int:
+        others = 0
+        for buf in self._others:
+            others += ringmod.read_u64(buf, ringmod.CONNS)
+        return self._limit - others
+
+    @max_connections.setter
+    def max_connections(self, value: int) -> None:
+        self._limit = value
+
+
+def die_with_parent(parent: int) -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass        # not Linux: the parent-pid check below still works
+    if parent and os.getppid() != parent:
+        sys.exit(0)         # the supervisor died before the prctl took effect
+
+
+async def run(spec: WorkerSpec) -> int:
+    from fnlb.routing.router import Router
+
+    cfg = spec.cfg
+    bufs = {name: ringmod.attach(name) for name in [*spec.rings, spec.control]}
+    own_name = spec.rings[spec.index]
+    peers = [ringmod.RingReader(bufs[name], spec.positions.get(name), name)
+             for name in spec.rings if name != own_name]
+    control = ringmod.RingReader(bufs[spec.control], spec.positions.get(spec.control), spec.control)
+    router = Router(pickle.loads(spec.policy))
+    router.set_nodes(spec.nodes)
+    dispatcher = WorkerDispatcher(router, cfg.nodes.retries, ringmod.RingWriter(bufs[own_name]), peers, control)
+    mgmt = None
+    if spec.relay is not None:
+        from fnlb.workers.relay import RelayClient
+        mgmt = RelayClient(spec.relay)
+    server = WorkerServer(dispatcher, cfg.proxy, mgmt, cfg.routing.expose_wait_header, reuse_port=True,
+                          own=bufs[own_name], others=[bufs[n] for n in spec.rings if n != own_name])
+    await server.start()
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT):
+        loop.add_signal_handler(sig, stop.set)
+
+    async def keep_in_step() -> None:
+        checked = 0.0
+        while not stop.is_set():
+            await asyncio.sleep(SYNC_INTERVAL)
+            now = time.monotonic()
+            dispatcher.sync(now)
+            if now - checked > PARENT_CHECK:
+                checked = now
+                if spec.parent and os.getppid() != spec.parent:
+                    log.warning("worker %d: the supervisor is gone; shutting down", spec.index)
+                    stop.set()
+
+    sync = loop.create_task(keep_in_step())
+    await stop.wait()
+    await server.shutdown(cfg.proxy.shutdown_timeout)
+    sync.cancel()
+    dispatcher.sync(time.monotonic())
+    return 0
+
+
+def main() -> int:
+    import uvloop
+
+    from fnlb.config.flags import UsageError
+    from fnlb.observability.logs import setup_logging
+
+    spec: WorkerSpec = pickle.load(sys.stdin.buffer)
+    die_with_parent(spec.parent)
+    setup_logging(spec.cfg.observability)
+    try:
+        return uvloop.run(run(spec))
+    except UsageError as exc:
+        print(f"fnlb: worker {spec.index}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
