@@ -12,8 +12,14 @@ appended since its last look: the peers' calls (``started``/``finished``, a fail
 replica therefore sees every call of the whole balancer, its own at once and the others'
 a few microseconds to ``SYNC_INTERVAL`` late, and places as one balancer would.
 
-Events are applied at the applier's clock (``now`` of the call that syncs; never less
-than what it applied before), so each replica's time-aged estimates see them in order.
+Events are applied at the time they happened (``t``, the writer's ``time.monotonic()``:
+CLOCK_MONOTONIC is one clock for all processes on Linux), clamped to be no earlier than
+anything the replica applied before and no later than the syncing call's ``now``: each
+replica's time-aged estimates (containers' idle times, wait averages) see a time that
+never goes back, and the same times the single-process balancer would have used
+whenever events arrive in the order they happened. (Applying them at the applier's clock
+instead shifts every peer's event by the sync lag: in ``tests/workers/test_replicas.py``
+that alone made two replicas decide differently from one balancer within 30 calls.)
 
 Workers record no stats and run no health checks: the supervisor replays the same rings
 into its own ``Balancer`` (stats, passive health, /1/lb/route), see ``supervisor.py``.
@@ -33,6 +39,10 @@ from fnlb.workers.ring import RingReader, RingWriter
 log = logging.getLogger("fnlb.workers")
 _MISS = object()
 SYNC_INTERVAL = 0.005
+
+
+def _time(ev: tuple) -> float:
+    return ev[1]
 
 
 def wait_seconds(wait_header: bytes | None) -> float | None:
@@ -63,11 +73,18 @@ class WorkerDispatcher:
 
     # -- fnlb.proxy.dispatcher.Dispatcher -------------------------------------------------
 
-    def begin(self, key: str, now: float) -> str | None:
+    def _catch_up(self, now: float) -> None:
         for reader in self.readers:
             if reader.pending():
                 self.sync(now)
-                break
+                return
+
+    def begin(self, key: str, now: float) -> str | None:
+        self._catch_up(now)
+        if now < self._last:
+            now = self._last
+        else:
+            self._last = now
         nodeset = self.router.nodeset
         if not nodeset.nodes:
             return None
@@ -76,7 +93,11 @@ class WorkerDispatcher:
         return node
 
     def begin_retry(self, key: str, tried: list[str], now: float) -> str | None:
-        self.sync(now)
+        self._catch_up(now)
+        if now < self._last:
+            now = self._last
+        else:
+            self._last = now
         node = next_try(self.router.order(key, now), tried, self.retries)
         if node is not None:
             self._started(node, key, now)
@@ -85,10 +106,20 @@ class WorkerDispatcher:
 
     def request_done(self, node: str, key: str, status: int, latency: float, wait_header: bytes | None,
                      now: float) -> None:
+        self._catch_up(now)     # the others' earlier events first: every replica applies in one order
+        if now < self._last:
+            now = self._last
+        else:
+            self._last = now
         self._finished(node, key, now, wait_seconds(wait_header), latency, status)
         self._write(self.encode.finished(node, key, now, status, latency, wait_header))
 
     def upstream_failed(self, node: str, key: str, now: float) -> None:
+        self._catch_up(now)
+        if now < self._last:
+            now = self._last
+        else:
+            self._last = now
         self._finished(node, key, now, None, 0.0, 502)
         self._write(self.encode.failed(node, key, now))
 
@@ -96,27 +127,35 @@ class WorkerDispatcher:
 
     def sync(self, now: float) -> None:
         """Apply every event the supervisor and the peers appended since the last sync."""
-        if now < self._last:
-            now = self._last
-        self._last = now
+        last = self._last
+        if now < last:
+            now = last
         router = self.router
         started, finished = self._started, self._finished
-        for reader in self.readers:
-            chunk = reader.read()
-            if not chunk:
-                continue
-            for ev in events.decode(chunk):
-                kind = ev[0]
-                self.applied += 1
-                if kind == events.STARTED:
-                    started(ev[2], ev[3], now)
-                elif kind == events.FINISHED:
-                    finished(ev[2], ev[3], now, wait_seconds(ev[6]), ev[5], ev[4])
-                elif kind == events.FAILED:
-                    finished(ev[2], ev[3], now, None, 0.0, 502)
-                elif kind == events.NODES:
-                    router.set_nodes(ev[2])
-                    self._begin = router.policy.begin
-                elif kind == events.RELEASED:
-                    for _ in range(ev[4]):
-                        finished(ev[2], ev[3], now, None, 0.0, 499)
+        chunks = [chunk for chunk in [reader.read() for reader in self.readers] if chunk]
+        if not chunks:
+            return
+        if len(chunks) == 1:
+            batch = events.decode(chunks[0])
+        else:   # several writers: merge their events in the order they happened
+            batch = sorted((ev for chunk in chunks for ev in events.decode(chunk)), key=_time)
+        for ev in batch:
+            kind, t = ev[0], ev[1]
+            if t < last:
+                t = last
+            elif t > now:
+                t = now
+            last = t
+            self.applied += 1
+            if kind == events.STARTED:
+                started(ev[2], ev[3], t)
+            elif kind == events.FINISHED:
+                finished(ev[2], ev[3], t, wait_seconds(ev[6]), ev[5], ev[4])
+            elif kind == events.FAILED:
+                finished(ev[2], ev[3], t, None, 0.0, 502)
+            elif kind == events.NODES:
+                router.set_nodes(ev[2])
+            elif kind == events.RELEASED:
+                for _ in range(ev[4]):
+                    finished(ev[2], ev[3], t, None, 0.0, 499)
+        self._last = last
