@@ -55,17 +55,26 @@ def init_segment(buf, size: int = RING_SIZE) -> None:
     _Q.pack_into(buf, CONNS, 0)
 
 
-def attach(name: str) -> mmap.mmap:
-    """Map an existing POSIX shared-memory segment by name (Linux: /dev/shm/NAME).
+def create(name: str, size: int = RING_SIZE) -> tuple[int, mmap.mmap]:
+    """A new, formatted ring segment: (file descriptor, mapping).
 
-    Workers map segments this way rather than through ``multiprocessing.shared_memory``:
-    on Python < 3.13 attaching there registers the segment with a resource tracker of the
-    worker's own, which warns and *unlinks* it when the worker exits."""
-    fd = os.open(os.path.join("/dev/shm", name.lstrip("/")), os.O_RDWR)
-    try:
-        return mmap.mmap(fd, 0)
-    finally:
-        os.close(fd)
+    Segments are anonymous shared memory (``memfd_create``, Linux): the supervisor keeps
+    the descriptor and hands it to each worker it starts (``pass_fds``), so there is no
+    name to clean up: the memory is freed when the last process holding it exits, however
+    it exits (a process group killed with SIGKILL leaks nothing). (Named POSIX segments,
+    ``multiprocessing.shared_memory``, stay in /dev/shm after a SIGKILL of the group, and on
+    Python < 3.13 every process that attaches one starts a resource tracker that unlinks
+    it when that process exits.)"""
+    fd = os.memfd_create(name, os.MFD_CLOEXEC)
+    os.ftruncate(fd, segment_bytes(size))
+    buf = mmap.mmap(fd, segment_bytes(size))
+    init_segment(buf, size)
+    return fd, buf
+
+
+def attach(fd: int) -> mmap.mmap:
+    """Map a segment whose descriptor this process inherited."""
+    return mmap.mmap(fd, 0)
 
 
 def read_u64(buf, offset: int) -> int:

@@ -44,8 +44,8 @@ Faults:
 * the supervisor's own death: each worker has PR_SET_PDEATHSIG and a parent-pid check
   (``worker.py``) and drains and exits: no orphan holds the port.
 
-Shared-memory segments are created here (``multiprocessing.shared_memory``) and unlinked
-at exit; if the supervisor is killed, its resource tracker unlinks them.
+The rings are anonymous shared memory (``ring.create``: memfd) whose descriptors the
+supervisor holds and passes to each worker it starts: nothing is left behind by any exit.
 """
 
 from __future__ import annotations
@@ -60,7 +60,6 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
-from multiprocessing import shared_memory
 
 from fnlb.app import Balancer
 from fnlb.config.flags import UsageError
@@ -86,7 +85,7 @@ class Supervisor:
         self.stopping = False
         self.exit_code = 0
         self.stop = asyncio.Event()
-        self.segments: list[shared_memory.SharedMemory] = []
+        self.segments: list[tuple[int, object]] = []      # (memfd, mapping) per ring
         self.procs: list[asyncio.subprocess.Process | None] = [None] * self.count
         self.tasks: list[asyncio.Task] = []
         self.restarts = 0
@@ -111,16 +110,14 @@ class Supervisor:
         shared = tuple(proxy.listen) == tuple(proxy.mgmt_listen)
         self.worker_cfg = replace(cfg, proxy=replace(proxy, listen=(host, port),
                                                      mgmt_listen=(host, port) if shared else proxy.mgmt_listen))
-        tag = f"fnlb-{os.getpid()}-{os.urandom(3).hex()}"
-        for name in [*(f"{tag}-w{i}" for i in range(self.count)), f"{tag}-ctl"]:
-            seg = shared_memory.SharedMemory(name=name, create=True, size=ringmod.segment_bytes())
-            self.segments.append(seg)
-            ringmod.init_segment(seg.buf)
-        self.ring_names = [seg.name for seg in self.segments[:-1]]
-        self.control_name = self.segments[-1].name
-        self.readers = [ringmod.RingReader(seg.buf, 0, seg.name) for seg in self.segments[:-1]]
+        for name in [*(f"fnlb-worker-{i}" for i in range(self.count)), "fnlb-supervisor"]:
+            self.segments.append(ringmod.create(name))
+        self.ring_fds = [fd for fd, _ in self.segments[:-1]]
+        self.control_fd = self.segments[-1][0]
+        self.readers = [ringmod.RingReader(buf, 0, f"ring of worker {i}")
+                        for i, (_, buf) in enumerate(self.segments[:-1])]
         self.outstanding: list[dict[tuple[str, str], int]] = [{} for _ in range(self.count)]
-        self.control = ringmod.RingWriter(self.segments[-1].buf)
+        self.control = ringmod.RingWriter(self.segments[-1][1])
         self.encode = events.Encoder()
 
         b = self.balancer
@@ -196,14 +193,14 @@ class Supervisor:
         if self.outstanding[i]:
             log.info("worker %d: %d calls in flight at its end released", i, sum(self.outstanding[i].values()))
         self.outstanding[i] = {}
-        ringmod.write_u64(self.segments[i].buf, ringmod.CONNS, 0)
+        ringmod.write_u64(self.segments[i][1], ringmod.CONNS, 0)
 
     def _spec(self, i: int) -> WorkerSpec:
         now = time.monotonic()
         self.apply(now)
-        positions = {name: reader.pos for name, reader in zip(self.ring_names, self.readers)}
-        positions[self.control_name] = self.control.pos
-        return WorkerSpec(cfg=self.worker_cfg, index=i, rings=self.ring_names, control=self.control_name,
+        positions = {fd: reader.pos for fd, reader in zip(self.ring_fds, self.readers)}
+        positions[self.control_fd] = self.control.pos
+        return WorkerSpec(cfg=self.worker_cfg, index=i, rings=self.ring_fds, control=self.control_fd,
                           positions=positions, policy=pickle.dumps(self.balancer.router.policy),
                           nodes=list(self.balancer.router.nodeset.nodes),
                           relay=self._relay.path if self._relay is not None else None, parent=os.getpid())
@@ -216,7 +213,8 @@ class Supervisor:
         while not self.stopping:
             spec = pickle.dumps(self._spec(i))
             proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "fnlb.workers.worker",
-                                                        stdin=asyncio.subprocess.PIPE)
+                                                        stdin=asyncio.subprocess.PIPE,
+                                                        pass_fds=[fd for fd, _ in self.segments])
             self.procs[i] = proc
             began = time.monotonic()
             log.info("worker %d started (pid %d)", i, proc.pid)
@@ -275,15 +273,8 @@ class Supervisor:
         await self.balancer.shutdown()
 
     def cleanup(self) -> None:
-        for seg in self.segments:
-            try:
-                seg.close()
-            except BufferError:
-                pass        # a reader still holds a view: the segment is unlinked all the same
-            try:
-                seg.unlink()
-            except FileNotFoundError:
-                pass
+        for fd, _ in self.segments:
+            os.close(fd)        # the memory goes with the last mapping (ring.create)
         self.segments = []
         if self._relay_dir is not None:
             shutil.rmtree(self._relay_dir, ignore_errors=True)

@@ -37,9 +37,9 @@ PR_SET_PDEATHSIG = 1
 class WorkerSpec:
     cfg: ServeConfig                # listen (and a shared mgmt_listen) with the real port
     index: int
-    rings: list[str]                # shared-memory names of every worker's ring, by index
-    control: str                    # the supervisor's ring
-    positions: dict[str, int] = field(default_factory=dict)   # ring name -> where to start reading
+    rings: list[int]                # descriptors of every worker's ring (inherited), by index
+    control: int                    # the supervisor's ring
+    positions: dict[int, int] = field(default_factory=dict)   # ring descriptor -> where to start reading
     policy: bytes = b""             # pickled routing policy: the supervisor's replica
     nodes: list[str] = field(default_factory=list)
     relay: str | None = None        # Unix socket of the management relay (shared port), or None
@@ -93,20 +93,20 @@ async def run(spec: WorkerSpec) -> int:
     from fnlb.routing.router import Router
 
     cfg = spec.cfg
-    bufs = {name: ringmod.attach(name) for name in [*spec.rings, spec.control]}
-    own_name = spec.rings[spec.index]
-    peers = [ringmod.RingReader(bufs[name], spec.positions.get(name), name)
-             for name in spec.rings if name != own_name]
-    control = ringmod.RingReader(bufs[spec.control], spec.positions.get(spec.control), spec.control)
+    bufs = {fd: ringmod.attach(fd) for fd in [*spec.rings, spec.control]}
+    own = spec.rings[spec.index]
+    peers = [ringmod.RingReader(bufs[fd], spec.positions.get(fd), f"ring of worker {i}")
+             for i, fd in enumerate(spec.rings) if fd != own]
+    control = ringmod.RingReader(bufs[spec.control], spec.positions.get(spec.control), "supervisor ring")
     router = Router(pickle.loads(spec.policy))
     router.set_nodes(spec.nodes)
-    dispatcher = WorkerDispatcher(router, cfg.nodes.retries, ringmod.RingWriter(bufs[own_name]), peers, control)
+    dispatcher = WorkerDispatcher(router, cfg.nodes.retries, ringmod.RingWriter(bufs[own]), peers, control)
     mgmt = None
     if spec.relay is not None:
         from fnlb.workers.relay import RelayClient
         mgmt = RelayClient(spec.relay)
     server = WorkerServer(dispatcher, cfg.proxy, mgmt, cfg.routing.expose_wait_header, reuse_port=True,
-                          own=bufs[own_name], others=[bufs[n] for n in spec.rings if n != own_name])
+                          own=bufs[own], others=[bufs[n] for n in spec.rings if n != own])
     await server.start()
 
     loop = asyncio.get_running_loop()
