@@ -130,3 +130,39 @@ def test_events_through_a_wrapping_ring():
             seen.extend(events.decode(r.read()))
     seen.extend(events.decode(r.read()))
     assert [ev[3] for ev in seen] == [f"/k{i}" for i in range(50)]
+
+
+def test_a_reader_in_another_process_sees_every_event_or_knows_it_was_lapped():
+    """A writer process appending as fast as it can for 1 s, a reader following: every
+    event arrives whole and in order, except across a lap, which the reader counts. (With
+    struct.pack_into publishing the position, readers saw positions of 0: torn updates.)"""
+    import os
+    import time
+
+    from fnlb.workers.ring import attach, create
+
+    fd, buf = create("test-ring", 1 << 20)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            w, enc, i, t0 = RingWriter(attach(fd)), events.Encoder(), 0, time.monotonic()
+            while time.monotonic() - t0 < 1.0:
+                w.write(enc.started("10.0.0.1:8080", f"/r/app/f{i % 50}", float(i)))
+                i += 1
+            w.write(enc.nodes([], -1.0))
+        finally:
+            os._exit(0)
+    r = RingReader(attach(fd), 0)
+    expect, seen, gaps, done = 0.0, 0, 0, False
+    deadline = time.monotonic() + 10
+    while not done and time.monotonic() < deadline:
+        for ev in events.decode(r.read()):
+            if ev[0] == events.NODES:
+                done = True
+                break
+            assert ev[3] == f"/r/app/f{int(ev[1]) % 50}"
+            if ev[1] != expect:
+                gaps += 1
+            expect, seen = ev[1] + 1, seen + 1
+    os.waitpid(pid, 0)
+    assert done and seen > 10000 and gaps <= r.lapped, (seen, gaps, r.lapped)

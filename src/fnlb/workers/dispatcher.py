@@ -28,6 +28,7 @@ into its own ``Balancer`` (stats, passive health, /1/lb/route), see ``supervisor
 from __future__ import annotations
 
 import logging
+import struct
 
 from fnlb.routing.failover import next_try
 from fnlb.routing.router import Router
@@ -65,6 +66,7 @@ class WorkerDispatcher:
         self.readers = [control, *peers]
         self.encode = events.Encoder()
         self.applied = 0
+        self.bad = 0
         self._last = 0.0
         self._begin = router.policy.begin
         self._started = router.started
@@ -75,7 +77,7 @@ class WorkerDispatcher:
 
     def _catch_up(self, now: float) -> None:
         for reader in self.readers:
-            if reader.pending():
+            if reader.head[0] != reader.pos:    # RingReader.pending(), inline
                 self.sync(now)
                 return
 
@@ -132,13 +134,25 @@ class WorkerDispatcher:
             now = last
         router = self.router
         started, finished = self._started, self._finished
-        chunks = [chunk for chunk in [reader.read() for reader in self.readers] if chunk]
-        if not chunks:
+        chunk, more = b"", None
+        for reader in self.readers:
+            if reader.head[0] != reader.pos:
+                data = reader.read()
+                if not chunk:
+                    chunk = data
+                elif data:
+                    more = [chunk, data] if more is None else [*more, data]
+        if not chunk:
             return
-        if len(chunks) == 1:
-            batch = events.decode(chunks[0])
-        else:   # several writers: merge their events in the order they happened
-            batch = sorted((ev for chunk in chunks for ev in events.decode(chunk)), key=_time)
+        try:
+            if more is None:
+                batch = list(events.decode(chunk))
+            else:   # several writers: merge their events in the order they happened
+                batch = sorted((ev for c in more for ev in events.decode(c)), key=_time)
+        except (struct.error, UnicodeDecodeError, IndexError) as exc:   # never seen; never into the proxy
+            self.bad += 1
+            log.error("undecodable events skipped (%r)", exc)
+            return
         for ev in batch:
             kind, t = ev[0], ev[1]
             if t < last:

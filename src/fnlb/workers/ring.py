@@ -19,8 +19,8 @@ the start of what was copied, the copy may hold overwritten bytes and is thrown 
 
 **Memory-order assumption:** x86-64 (TSO): stores become visible to other cores in program
 order, and an aligned 8-byte store or load is atomic, so a reader that sees a position
-also sees every byte before it. CPython's ``struct.pack_into`` of an aligned ``<Q`` is one
-8-byte store there. Other architectures (ARM) need a barrier between the data and the
+also sees every byte before it. The header's fields are accessed through a ``Q``
+memoryview (``header``): one 8-byte memcpy per access, one instruction there. Other architectures (ARM) need a barrier between the data and the
 position; fnlb's ``--workers`` is tested on x86-64 Linux only.
 
 A reader more than R bytes behind the writer (it stalled, or a writer outran it) has
@@ -40,8 +40,19 @@ log = logging.getLogger("fnlb.workers")
 
 HEADER = 64
 RING_SIZE = 16 << 20            # bytes of data per ring
-_Q = struct.Struct("<Q")
-POS, SIZE, CONNS, PID = 0, 8, 16, 24
+_Q = struct.Struct("<Q")        # for copies of a header only (tests, diagnostics): see header()
+POS, SIZE, CONNS, PID = 0, 8, 16, 24        # byte offsets of the header's u64 fields
+
+
+def header(buf) -> memoryview:
+    """The header's u64 fields as a live view: ``view[offset // 8]``.
+
+    Shared fields are read and written through this view only: a memoryview item is one
+    8-byte memcpy, a single aligned load or store on x86-64. ``struct.pack_into`` is not
+    safe here: it zeroes the target before packing into it, and a reader on another core
+    then sees a position of 0 (measured: 171,275 such reads in 2 s of a writer storing in
+    a loop; none through the view in 2.9 M reads)."""
+    return memoryview(buf)[:HEADER].cast("Q")
 
 
 def segment_bytes(size: int = RING_SIZE) -> int:
@@ -50,9 +61,10 @@ def segment_bytes(size: int = RING_SIZE) -> int:
 
 def init_segment(buf, size: int = RING_SIZE) -> None:
     """Format a zeroed segment of ``segment_bytes(size)`` bytes as an empty ring."""
-    _Q.pack_into(buf, POS, 0)
-    _Q.pack_into(buf, SIZE, size)
-    _Q.pack_into(buf, CONNS, 0)
+    h = header(buf)
+    h[POS // 8] = 0
+    h[SIZE // 8] = size
+    h[CONNS // 8] = 0
 
 
 def create(name: str, size: int = RING_SIZE) -> tuple[int, mmap.mmap]:
@@ -77,25 +89,23 @@ def attach(fd: int) -> mmap.mmap:
     return mmap.mmap(fd, 0)
 
 
-def read_u64(buf, offset: int) -> int:
-    return _Q.unpack_from(buf, offset)[0]
-
-
-def write_u64(buf, offset: int, value: int) -> None:
-    _Q.pack_into(buf, offset, value)
+def read_u64(data: bytes, offset: int) -> int:
+    """A field of a header copied out of the segment (not of the live segment: header())."""
+    return _Q.unpack_from(data, offset)[0]
 
 
 class RingWriter:
     """The one writer of a ring; continues at the published position (a restarted worker
     takes over its predecessor's ring)."""
 
-    __slots__ = ("buf", "size", "pos")
+    __slots__ = ("buf", "head", "size", "pos")
 
     def __init__(self, buf):
         self.buf = buf
-        self.size = read_u64(buf, SIZE)
-        self.pos = read_u64(buf, POS)
-        write_u64(buf, PID, os.getpid())
+        self.head = h = header(buf)
+        self.size = h[SIZE // 8]
+        self.pos = h[POS // 8]
+        h[PID // 8] = os.getpid()
 
     def write(self, record: bytes) -> None:
         n = len(record)
@@ -112,28 +122,29 @@ class RingWriter:
             buf[HEADER + off:HEADER + size] = record[:first]
             buf[HEADER:HEADER + n - first] = record[first:]
         self.pos += n
-        _Q.pack_into(buf, POS, self.pos)     # publish after the bytes (see the module docstring)
+        self.head[0] = self.pos     # publish after the bytes (see the module docstring)
 
 
 class RingReader:
     """One reader's view of a ring: ``read()`` returns the whole records written since its
     last call (bytes, possibly several records), or b"" when there is nothing new."""
 
-    __slots__ = ("buf", "size", "pos", "lapped", "name")
+    __slots__ = ("buf", "head", "size", "pos", "lapped", "name")
 
     def __init__(self, buf, pos: int | None = None, name: str = "ring"):
         self.buf = buf
-        self.size = read_u64(buf, SIZE)
-        self.pos = read_u64(buf, POS) if pos is None else pos
+        self.head = h = header(buf)
+        self.size = h[SIZE // 8]
+        self.pos = h[POS // 8] if pos is None else pos
         self.lapped = 0
         self.name = name
 
     def pending(self) -> bool:
-        return _Q.unpack_from(self.buf, POS)[0] != self.pos
+        return self.head[0] != self.pos
 
     def read(self) -> bytes:
         buf = self.buf
-        head = _Q.unpack_from(buf, POS)[0]
+        head = self.head[0]
         pos = self.pos
         if head == pos:
             return b""
@@ -146,8 +157,9 @@ class RingReader:
             data = bytes(buf[HEADER + off:HEADER + end])     # (a memoryview's slice is one too)
         else:
             data = bytes(buf[HEADER + off:HEADER + size]) + bytes(buf[HEADER:HEADER + end - size])
-        if _Q.unpack_from(buf, POS)[0] - pos > size:     # overwritten while copying
-            return self._lap(_Q.unpack_from(buf, POS)[0])
+        after = self.head[0]
+        if after - pos > size:      # overwritten while copying
+            return self._lap(after)
         self.pos = head
         return data
 

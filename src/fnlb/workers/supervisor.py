@@ -193,7 +193,7 @@ class Supervisor:
         if self.outstanding[i]:
             log.info("worker %d: %d calls in flight at its end released", i, sum(self.outstanding[i].values()))
         self.outstanding[i] = {}
-        ringmod.write_u64(self.segments[i][1], ringmod.CONNS, 0)
+        ringmod.header(self.segments[i][1])[ringmod.CONNS // 8] = 0
 
     def _spec(self, i: int) -> WorkerSpec:
         now = time.monotonic()
@@ -268,6 +268,8 @@ class Supervisor:
         await asyncio.sleep(0)
         self.tasks[-1].cancel()
         self.apply(time.monotonic())
+        log.info("workers stopped: %d restarts; events replayed up to %.1f ms after they happened; "
+                 "%d lapped reads", self.restarts, self.max_lag * 1000, sum(r.lapped for r in self.readers))
         if self._relay is not None:
             self._relay.close()
         await self.balancer.shutdown()

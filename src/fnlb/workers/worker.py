@@ -31,6 +31,7 @@ from fnlb.workers.dispatcher import SYNC_INTERVAL, WorkerDispatcher
 log = logging.getLogger("fnlb.workers")
 PARENT_CHECK = 0.25
 PR_SET_PDEATHSIG = 1
+_CONNS = ringmod.CONNS // 8
 
 
 @dataclass
@@ -54,7 +55,7 @@ class WorkerServer(ProxyServer):
     worker's own ring header and ``max_connections`` is the limit minus the others'."""
 
     def __init__(self, *args, own, others, **kw):
-        self._own_buf, self._others = own, others
+        self._own, self._others = ringmod.header(own), [ringmod.header(b) for b in others]
         self._count = 0
         super().__init__(*args, **kw)
 
@@ -65,13 +66,13 @@ class WorkerServer(ProxyServer):
     @traffic_clients.setter
     def traffic_clients(self, value: int) -> None:
         self._count = value
-        ringmod.write_u64(self._own_buf, ringmod.CONNS, value)
+        self._own[_CONNS] = value
 
     @property
     def max_connections(self) -> int:
         others = 0
-        for buf in self._others:
-            others += ringmod.read_u64(buf, ringmod.CONNS)
+        for h in self._others:
+            others += h[_CONNS]
         return self._limit - others
 
     @max_connections.setter
