@@ -29,11 +29,11 @@ def start(start_fnlb, nodes, *args, workers: int = 2, **kw):
 
 
 def wait_workers(proc, n: int, timeout: float = 15.0) -> list[int]:
-    """The worker pids, once n workers listen (each logs its listener)."""
+    """The worker pids, once n workers listen (each logs its traffic listener)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         pids = workers_of(proc.popen.pid)
-        if len(pids) == n and proc.output().count("listening on") >= n:
+        if len(pids) == n and proc.output().count(" (traffic") >= n:
             return pids
         time.sleep(0.05)
     raise TimeoutError(f"{n} workers not up:\n{proc.output()}")
@@ -172,12 +172,17 @@ def test_a_killed_worker_is_restarted_and_the_other_keeps_serving(start_fnlb, no
     proc = start(start_fnlb, nodes)
     victim, survivor = wait_workers(proc, 2)
     os.kill(victim, signal.SIGKILL)
-    deadline = time.monotonic() + 5         # (connections queued on its listener as it dies are reset)
-    while time.monotonic() < deadline and victim in workers_of(proc.popen.pid) and "exited with" not in proc.output():
+    # Connections the kernel queued on its listener before the listener closed are reset
+    # (docs/reliability.md); the listener is surely closed once the supervisor reaped it.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and "exited with" not in proc.output():
         time.sleep(0.01)
     for i in range(40):                     # served by the other worker while it restarts
-        with Conn(proc.port) as c:
-            assert c.request("GET", f"/r/app/k{i % 5}").status == 200
+        try:
+            with Conn(proc.port) as c:
+                assert c.request("GET", f"/r/app/k{i % 5}").status == 200
+        except OSError as exc:
+            raise AssertionError(f"request {i}: {exc!r}\n{proc.output()}") from None
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         pids = workers_of(proc.popen.pid)
