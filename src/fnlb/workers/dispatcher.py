@@ -10,7 +10,13 @@ each decision (``begin``, ``begin_retry``) and on a short timer (``sync``: every
 appended since its last look: the peers' calls (``started``/``finished``, a failure as
 ``finished(wait None, status 502)``) and the supervisor's node set and releases. Every
 replica therefore sees every call of the whole balancer, its own at once and the others'
-a few microseconds to ``SYNC_INTERVAL`` late, and places as one balancer would.
+at most ``CATCH_UP`` (1 ms) late while it routes and ``SYNC_INTERVAL`` (5 ms) while it
+idles, and places as one balancer would.
+
+Why not sync before every call: under load nearly every call then finds one or two new
+events, and a sync's fixed cost (reading the rings, decoding, a Python loop) is paid per
+call instead of per batch. With ``catch_up=0`` every call syncs first and replicas decide
+call for call like one Router (``tests/workers/test_replicas.py``).
 
 Events are applied at the time they happened (``t``, the writer's ``time.monotonic()``:
 CLOCK_MONOTONIC is one clock for all processes on Linux), clamped to be no earlier than
@@ -39,7 +45,8 @@ from fnlb.workers.ring import RingReader, RingWriter
 
 log = logging.getLogger("fnlb.workers")
 _MISS = object()
-SYNC_INTERVAL = 0.005
+SYNC_INTERVAL = 0.005      # the timer's sync: an idle worker's replica is at most this far behind
+CATCH_UP = 0.001           # a routing call syncs first when the last sync is at least this old
 
 
 def _time(ev: tuple) -> float:
@@ -57,7 +64,7 @@ def wait_seconds(wait_header: bytes | None) -> float | None:
 
 class WorkerDispatcher:
     def __init__(self, router: Router, retries: int, ring: RingWriter, peers: list[RingReader],
-                 control: RingReader):
+                 control: RingReader, catch_up: float = CATCH_UP):
         self.router = router
         self.retries = retries
         self.ring = ring
@@ -68,6 +75,8 @@ class WorkerDispatcher:
         self.applied = 0
         self.bad = 0
         self._last = 0.0
+        self._synced = 0.0          # when sync last ran
+        self._every = catch_up
         self._begin = router.policy.begin
         self._started = router.started
         self._finished = router.finished
@@ -76,6 +85,8 @@ class WorkerDispatcher:
     # -- fnlb.proxy.dispatcher.Dispatcher -------------------------------------------------
 
     def _catch_up(self, now: float) -> None:
+        if now - self._synced < self._every:
+            return
         for reader in self.readers:
             if reader.head[0] != reader.pos:    # RingReader.pending(), inline
                 self.sync(now)
@@ -129,6 +140,7 @@ class WorkerDispatcher:
 
     def sync(self, now: float) -> None:
         """Apply every event the supervisor and the peers appended since the last sync."""
+        self._synced = now
         last = self._last
         if now < last:
             now = last
