@@ -5,18 +5,23 @@ Theory of operation
 Each worker holds a full ``Router`` (the same policy as ``fnlb.app.Balancer``'s) and is
 the proxy's ``Dispatcher`` (``fnlb.proxy.dispatcher``). It applies its own calls at once,
 like the single-process balancer does, and appends each to its ring (``events.py``). Before
-each decision (``begin``, ``begin_retry``) and on a short timer (``sync``: every
+each routing call (the decisions ``begin``, ``begin_retry`` and the outcomes) and on a short timer (``sync``: every
 ``SYNC_INTERVAL``, so an idle worker does not fall behind), it applies what the others
 appended since its last look: the peers' calls (``started``/``finished``, a failure as
 ``finished(wait None, status 502)``) and the supervisor's node set and releases. Every
 replica therefore sees every call of the whole balancer, its own at once and the others'
-at most ``CATCH_UP`` (1 ms) late while it routes and ``SYNC_INTERVAL`` (5 ms) while it
+before its next decision while it routes and ``SYNC_INTERVAL`` (5 ms) late while it
 idles, and places as one balancer would.
 
-Why not sync before every call: under load nearly every call then finds one or two new
-events, and a sync's fixed cost (reading the rings, decoding, a Python loop) is paid per
-call instead of per batch. With ``catch_up=0`` every call syncs first and replicas decide
-call for call like one Router (``tests/workers/test_replicas.py``).
+Every call syncs first when there is something new (``CATCH_UP`` = 0): a replica that
+decides with the others' calls of the last millisecond still unapplied places noticeably
+worse (``fnlb simulate --scenario tight --workers 2 --sync-lag 1ms``: 1.8x the cold
+starts of one balancer; 100 µs: 1.16x; 10 µs: the same as one). Syncing at most once a
+millisecond was tried first, to save CPU: one run showed 9.2k req/s against 7.1k, a
+second window 9.3k for both (docs/proxy.md). An outcome applied without a sync first
+changes the order a replica sees events in and, in ``tests/workers/test_replicas.py``'s
+drive, changed half the picks. With syncs
+before every call the replicas decide call for call as one Router does (that test).
 
 Events are applied at the time they happened (``t``, the writer's ``time.monotonic()``:
 CLOCK_MONOTONIC is one clock for all processes on Linux), clamped to be no earlier than
@@ -46,7 +51,7 @@ from fnlb.workers.ring import RingReader, RingWriter
 log = logging.getLogger("fnlb.workers")
 _MISS = object()
 SYNC_INTERVAL = 0.005      # the timer's sync: an idle worker's replica is at most this far behind
-CATCH_UP = 0.001           # a routing call syncs first when the last sync is at least this old
+CATCH_UP = 0.0             # a decision syncs first when the last sync is at least this old
 
 
 def _time(ev: tuple) -> float:
