@@ -87,8 +87,8 @@ def _timed(label: str, simulate, *args):
 def run(cfg, args) -> int:
     from fnlb.routing.policy import Params
     from fnlb.sim import report
-    from fnlb.sim.scenarios import run as simulate
     from fnlb.sim.scenarios import RETRIES, run_pooled
+    from fnlb.sim.scenarios import run as simulate
 
     if cfg.plots:  # fail before minutes of simulation, not after
         try:

@@ -56,6 +56,7 @@ import os
 import pickle
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -68,6 +69,7 @@ from fnlb.proxy.server import ProxyServer, bind_socket, tls_context
 from fnlb.workers import events
 from fnlb.workers import ring as ringmod
 from fnlb.workers.dispatcher import SYNC_INTERVAL
+from fnlb.workers.relay import RelayServer
 from fnlb.workers.worker import WorkerSpec
 
 log = logging.getLogger("fnlb.workers")
@@ -90,8 +92,8 @@ class Supervisor:
         self.tasks: list[asyncio.Task] = []
         self.restarts = 0
         self.max_lag = 0.0
-        self._reserve = None
-        self._relay = None
+        self._reserve: socket.socket | None = None
+        self._relay: RelayServer | None = None
         self._relay_dir: str | None = None
         self._sent_nodes = None
 
@@ -103,10 +105,10 @@ class Supervisor:
         tls_context(proxy)                  # a TLS usage error before anything starts
         host, port = proxy.listen
         try:
-            self._reserve = bind_socket(host, port, reuse_port=True)
+            self._reserve = reserve = bind_socket(host, port, reuse_port=True)
         except OSError as exc:
             raise UsageError(f"--listen {host}:{port}: cannot listen: {exc.strerror or exc}") from None
-        port = self._reserve.getsockname()[1]
+        port = reserve.getsockname()[1]
         shared = tuple(proxy.listen) == tuple(proxy.mgmt_listen)
         self.worker_cfg = replace(cfg, proxy=replace(proxy, listen=(host, port),
                                                      mgmt_listen=(host, port) if shared else proxy.mgmt_listen))
@@ -122,7 +124,6 @@ class Supervisor:
 
         b = self.balancer
         if shared:
-            from fnlb.workers.relay import RelayServer
             self._relay_dir = tempfile.mkdtemp(prefix="fnlb-mgmt-")     # mode 0700
             self._relay = RelayServer(b.mgmt, os.path.join(self._relay_dir, "mgmt.sock"))
         else:
@@ -212,16 +213,18 @@ class Supervisor:
         first = True
         while not self.stopping:
             spec = pickle.dumps(self._spec(i))
-            proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "fnlb.workers.worker",
+            proc: asyncio.subprocess.Process = await asyncio.create_subprocess_exec(sys.executable, "-m", "fnlb.workers.worker",
                                                         stdin=asyncio.subprocess.PIPE,
                                                         pass_fds=[fd for fd, _ in self.segments])
             self.procs[i] = proc
             began = time.monotonic()
             log.info("worker %d started (pid %d)", i, proc.pid)
+            stdin = proc.stdin
+            assert stdin is not None
             try:
-                proc.stdin.write(spec)
-                await proc.stdin.drain()
-                proc.stdin.close()
+                stdin.write(spec)
+                await stdin.drain()
+                stdin.close()
             except (BrokenPipeError, ConnectionResetError):
                 pass
             code = await proc.wait()
