@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from fnlb.workers.ring import CONNS, POS, read_u64
+from fnlb.workers.ring import CONNS, PID, POS, read_u64
 from tests.proxy.conftest import FAST, wait_online
 from tests.proxy.rawhttp import Conn, build
 from tests.support.backend import Backend, Reply
@@ -198,6 +198,40 @@ def test_a_killed_worker_is_restarted_and_the_other_keeps_serving(start_fnlb, no
             assert c.request("GET", f"/r/app/k{i % 5}").status == 200
     after = [ring_header(name, POS) for name in rings(proc)]
     assert all(a > b for a, b in zip(after, before)), (before, after)   # the new worker serves too
+
+
+def test_the_calls_of_a_killed_worker_are_released_everywhere(start_fnlb, nodes):
+    """Calls in flight on a worker that dies never finish: the supervisor ends them in
+    every replica, so the node's in-flight count does not stay inflated forever."""
+    proc = start(start_fnlb, nodes[:1])
+    nodes[0].reply = Reply(body=b"late", delay=1.5)
+    wait_workers(proc, 2)
+    conns = [Conn(proc.port) for _ in range(8)]
+    try:
+        for i, c in enumerate(conns):
+            c.send(build("GET", f"/r/app/slow{i}"))
+        nodes[0].wait_requests(8)
+        time.sleep(0.1)             # the supervisor has replayed the STARTED events
+
+        def in_flight() -> int:
+            return http("GET", proc.mgmt_url + "/1/lb/dash/state")[1]["nodes"][0]["in_flight"]
+        assert in_flight() == 8
+        # the victim: a worker holding some of them (its ring header has its pid)
+        victim = next(ring_header(r, PID) for r in rings(proc) if ring_header(r, CONNS) > 0)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and in_flight():
+            time.sleep(0.1)
+        assert in_flight() == 0, proc.output()
+        assert "released" in proc.output()
+    finally:
+        for c in conns:
+            c.close()
+    nodes[0].reply = Reply()
+    wait_workers(proc, 2)
+    for i in range(20):
+        with Conn(proc.port) as c:
+            assert c.request("GET", f"/r/app/after{i % 3}").status == 200
 
 
 def test_sigterm_drains_every_worker(start_fnlb, nodes):

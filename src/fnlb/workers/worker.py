@@ -80,6 +80,20 @@ class WorkerServer(ProxyServer):
         self._limit = value
 
 
+def tag_logs(index: int) -> None:
+    """Every log record of this worker carries ``worker=INDEX`` (text: a key=value field;
+    JSON: a field), so the lines of N workers on one stderr can be told apart; not the
+    access log, whose lines keep their one fixed shape."""
+    class Tag(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            if record.name != "fnlb.access":
+                record.worker = index
+            return True
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(Tag())
+
+
 def die_with_parent(parent: int) -> None:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -144,6 +158,7 @@ def main() -> int:
     spec: WorkerSpec = pickle.load(sys.stdin.buffer)
     die_with_parent(spec.parent)
     setup_logging(spec.cfg.observability)
+    tag_logs(spec.index)
     try:
         return uvloop.run(run(spec))
     except UsageError as exc:
