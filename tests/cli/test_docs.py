@@ -41,9 +41,11 @@ def _serve_flag_groups():
     from fnlb.observability.options import FLAGS as OBSERVABILITY
     from fnlb.proxy.options import FLAGS as PROXY
     from fnlb.routing.options import FLAGS as ROUTING
+    from fnlb.workers.options import FLAGS as WORKERS
 
     return [("Traffic, timeouts and limits", PROXY), ("Routing", ROUTING),
-            ("Nodes, health checks, failover, access", NODES), ("Stats, metrics, logs", OBSERVABILITY)]
+            ("Nodes, health checks, failover, access", NODES), ("Stats, metrics, logs", OBSERVABILITY),
+            ("Processes", WORKERS)]
 
 
 def _default_cell(flag) -> str:

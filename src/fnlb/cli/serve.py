@@ -12,6 +12,11 @@ ENV_ALIASES = {"LOG_LEVEL": "FNLB_LOG_LEVEL"}
 
 
 def run(cfg, args) -> int:
+    serve = ServeConfig.from_namespace(cfg)
+    if serve.workers.workers > 1:
+        from fnlb.workers.supervisor import run_supervisor  # N processes under one supervisor
+
+        return run_supervisor(serve)
     from fnlb.app import run_balancer  # heavy imports only once we really serve
 
-    return run_balancer(ServeConfig.from_namespace(cfg))
+    return run_balancer(serve)

@@ -47,6 +47,10 @@ FLAGS = [
     Flag("detect", None, "delay before balancers see a node change (default 3s)", duration, "DURATION"),
     Flag("warmup", None, "share of the run over which the rate ramps up from 0 (default 0.1; 0: full rate "
          "from the first request on empty nodes, like bench/placement)", number(0.0), "X"),
+    Flag("workers", 1, "each balancer runs this many routing replicas that see each other's calls "
+         "--sync-lag late, as fnlb serve --workers does", integer(1, 256), "N"),
+    Flag("sync-lag", 0.001, "with --workers: how late a replica applies the other replicas' calls",
+         duration, "DURATION"),
     Flag("seed", 1, "seed of the workload and of the policies' random choices", integer(0), "N"),
     Flag("plots", "", "write SVG plots per scenario into this directory: p99 and cold starts per policy with "
          "the pooled floor, p99 over time (needs matplotlib: pip install 'fnlb[sim]')",
@@ -84,8 +88,8 @@ def _timed(label: str, simulate, *args):
 def run(cfg, args) -> int:
     from fnlb.routing.policy import Params
     from fnlb.sim import report
+    from fnlb.sim.scenarios import RETRIES, run_pooled
     from fnlb.sim.scenarios import run as simulate
-    from fnlb.sim.scenarios import run_pooled
 
     if cfg.plots:  # fail before minutes of simulation, not after
         try:
@@ -104,7 +108,8 @@ def run(cfg, args) -> int:
         own = replace(model, **{k: v for k, v in sc.model if getattr(model, k) == getattr(_M, k)})
         workload = sc.build(own, cfg.seed)
         rows, outcomes = [], {}
-        runs = [(policy, simulate, (workload, policy, params)) for policy in policies]
+        runs = [(policy, simulate, (workload, policy, params, RETRIES, cfg.workers, cfg.sync_lag))
+                for policy in policies]
         # Whatever --policy says, the floor comes last: it is what makes a policy's row readable.
         runs.append((POOLED, run_pooled, (workload,)))
         for label, sim, sim_args in runs:
@@ -116,7 +121,9 @@ def run(cfg, args) -> int:
         print(f"### {name}: {sc.summary}\n")
         load = (f"{workload.base_rate:.0f} calls/s (hot function {sc.hot_rate:.0f}/s x "
                 f"{sc.hot_exec * 1000:.0f} ms)" if sc.hot_rate else f"mean load {sc.load:.0%}")
-        print(f"{len(workload.nodes)} nodes x {own.slots} slots, {sc.balancers} balancer(s), "
+        workers = (f" of {cfg.workers} workers (sync lag {cfg.sync_lag * 1000:g} ms)"
+                   if cfg.workers > 1 else "")
+        print(f"{len(workload.nodes)} nodes x {own.slots} slots, {sc.balancers} balancer(s){workers}, "
               f"{sc.functions} functions (Zipf {sc.zipf}), {sc.requests} requests over "
               f"{workload.duration:.0f} s virtual, {load}, cold start "
               f"{own.cold_start * 1000:.0f} ms, mean exec {workload.mean_exec * 1000:.0f} ms, "

@@ -22,8 +22,10 @@ from fnlb.proxy.options import FLAGS as PROXY_FLAGS
 from fnlb.proxy.options import ProxyConfig
 from fnlb.routing.options import FLAGS as ROUTING_FLAGS
 from fnlb.routing.options import RoutingConfig
+from fnlb.workers.options import FLAGS as WORKERS_FLAGS
+from fnlb.workers.options import WorkersConfig
 
-FLAGS = [CONFIG_FLAG, *PROXY_FLAGS, *ROUTING_FLAGS, *NODE_FLAGS, *OBSERVABILITY_FLAGS]
+FLAGS = [CONFIG_FLAG, *PROXY_FLAGS, *ROUTING_FLAGS, *NODE_FLAGS, *OBSERVABILITY_FLAGS, *WORKERS_FLAGS]
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class ServeConfig(Config):
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     nodes: NodesConfig = field(default_factory=NodesConfig)
     observability: ObservabilityConfig = field(default_factory=ObservabilityConfig)
+    workers: WorkersConfig = field(default_factory=WorkersConfig)
 
     @classmethod
     def of(cls, cfg: Any) -> "ServeConfig":

@@ -5,6 +5,9 @@ ProxyServer(dispatcher, cfg, mgmt, expose_wait=False):
   cfg                           a ProxyConfig (options.py: listeners, TLS, timeouts, limits, pool)
   mgmt                          fnlb.api's MgmtApp: answers management requests (local.py)
   expose_wait                   --expose-wait-header (a routing flag; the pool's connections apply it)
+  reuse_port                    bind the traffic listener with SO_REUSEPORT: one of the processes of
+                                --workers (fnlb.workers); mgmt None then means no management listener
+  traffic                       False: bind only --mgmt-listen (the supervisor of --workers)
   async start()                 bind --listen and --mgmt-listen (one listener when equal)
   traffic_address, mgmt_address (host, port) actually bound (port 0 = ephemeral)
   async shutdown(timeout)       stop accepting, finish in-flight (timeout 0 = wait for all)
@@ -40,8 +43,11 @@ SHUTDOWN_POLL = 0.05
 
 
 class ProxyServer:
-    def __init__(self, dispatcher: Dispatcher, cfg: ProxyConfig, mgmt, expose_wait: bool = False):
+    def __init__(self, dispatcher: Dispatcher, cfg: ProxyConfig, mgmt, expose_wait: bool = False, *,
+                 reuse_port: bool = False, traffic: bool = True):
         self.dispatcher: Dispatcher = dispatcher     # what the exchanges call (exchange.py)
+        self.reuse_port = reuse_port
+        self.serve_traffic = traffic
         self.cfg = cfg
         self.expose_wait = expose_wait
         self.mgmt = mgmt
@@ -72,22 +78,27 @@ class ProxyServer:
         self.loop = loop = asyncio.get_running_loop()
         self.pool = Pool(loop, self.cfg, self.expose_wait)
         cfg = self.cfg
-        if tuple(cfg.listen) == tuple(cfg.mgmt_listen):
-            self.traffic_address = self.mgmt_address = await self._listen(
-                "--listen", cfg.listen, TRAFFIC | MGMT, self.tls, "traffic and management")
-        else:
-            self.traffic_address = await self._listen("--listen", cfg.listen, TRAFFIC, self.tls, "traffic")
+        if not self.serve_traffic:
             self.mgmt_address = await self._listen("--mgmt-listen", cfg.mgmt_listen, MGMT, None, "management")
+        elif tuple(cfg.listen) == tuple(cfg.mgmt_listen):
+            self.traffic_address = self.mgmt_address = await self._listen(
+                "--listen", cfg.listen, TRAFFIC | MGMT, self.tls, "traffic and management", self.reuse_port)
+        else:
+            self.traffic_address = await self._listen("--listen", cfg.listen, TRAFFIC, self.tls, "traffic",
+                                                      self.reuse_port)
+            if self.mgmt is not None or not self.reuse_port:
+                self.mgmt_address = await self._listen("--mgmt-listen", cfg.mgmt_listen, MGMT, None, "management")
         self._sweeper = loop.create_task(self._sweep())
         # Everything allocated so far (modules, config, the node list) lives as long as the
         # process: keep it out of the cyclic GC's full collections, which the per-request
         # allocations trigger now and then.
         gc.freeze()
 
-    async def _listen(self, flag: str, address, role: int, tls, what: str) -> tuple[str, int]:
+    async def _listen(self, flag: str, address, role: int, tls, what: str,
+                      reuse_port: bool = False) -> tuple[str, int]:
         host, port = address
         try:
-            sock = bind_socket(host, port)
+            sock = bind_socket(host, port, reuse_port)
         except OSError as exc:
             raise UsageError(f"{flag} {host}:{port}: cannot listen: {exc.strerror or exc}") from None
         server = await self.loop.create_server(lambda: ClientProtocol(self, role), sock=sock,
@@ -149,9 +160,10 @@ class ProxyServer:
         await asyncio.sleep(0)      # let the aborted transports run connection_lost
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
+def bind_socket(host: str, port: int, reuse_port: bool = False) -> socket.socket:
     """One listening socket; host '' = all interfaces (dual-stack where IPv6 exists), so
-    that port 0 yields one port for every family."""
+    that port 0 yields one port for every family. ``reuse_port``: SO_REUSEPORT, so that
+    several processes listen on the port and the kernel spreads connections over them."""
     if host == "":
         candidates = [(socket.AF_INET6, ("::", port)), (socket.AF_INET, ("0.0.0.0", port))]
     else:
@@ -162,6 +174,8 @@ def bind_socket(host: str, port: int) -> socket.socket:
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             if family == socket.AF_INET6 and host == "":
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
             sock.bind(addr)

@@ -252,12 +252,20 @@ STANDARD = "steady"
 POOLED = "pooled"  # the name of run_pooled's row beside the policies'
 
 
-def run(workload: Workload, policy: str, params: Params | None = None, retries: int = RETRIES):
+def run(workload: Workload, policy: str, params: Params | None = None, retries: int = RETRIES,
+        workers: int = 1, sync_lag: float = 0.0):
     """Simulate ``workload`` with every balancer running its own ``policy`` object;
-    ``retries`` is the failover budget (the proxy's ``--retries``)."""
+    ``retries`` is the failover budget (the proxy's ``--retries``). ``workers`` > 1: each
+    balancer is that many routing replicas that see each other's calls ``sync_lag`` late
+    (``fnlb serve --workers``, modelled by ``fnlb.sim.workers``)."""
     sc = workload.scenario
 
     def make_router(b: int) -> Router:
+        if workers > 1:
+            from fnlb.sim.workers import Replicated
+
+            return Replicated(lambda w: Router(make_policy(policy, params, random.Random(
+                f"policy/{workload.seed}/{b}" + (f"/{w}" if w else "")))), workers, sync_lag)  # type: ignore[return-value]
         return Router(make_policy(policy, params, random.Random(f"policy/{workload.seed}/{b}")))
 
     cluster = Cluster(workload.nodes, sc.balancers, make_router, workload.model.node_config(),
