@@ -142,24 +142,31 @@ class Dispatcher:
         self.calls.append(("failed", key))
 
 
+def wired() -> tuple:
+    """A ClientProtocol whose pool holds one idle UpstreamProtocol to NODE, both on fake
+    transports: (dispatcher, client, client transport, node connection, node transport)."""
+    ns, _ = parse(FLAGS, ["--listen", "127.0.0.1:1", "--mgmt-listen", "127.0.0.1:2"], env={})
+    cfg = ServeConfig.from_namespace(ns)
+    dispatcher = Dispatcher()
+    server = ProxyServer(dispatcher, cfg.proxy, None, False)
+    server.pool = Pool(None, cfg.proxy, False)
+    up = UpstreamProtocol(server.pool, NODE)
+    node_side = Transport()
+    up.connection_made(node_side)
+    server.pool.idle[NODE] = deque([up])
+    client = ClientProtocol(server, TRAFFIC)
+    client_side = Transport()
+    client.connection_made(client_side)
+    return dispatcher, client, client_side, up, node_side
+
+
 def transcript(data: bytes, response: bytes, scan: bool) -> tuple:
     """What the node and the client get for ``data`` (then ``response`` to every request
     that reached the node), with the scanners on or off."""
     saved = client_mod.SCAN, upstream.SCAN
     client_mod.SCAN = upstream.SCAN = scan
     try:
-        ns, _ = parse(FLAGS, ["--listen", "127.0.0.1:1", "--mgmt-listen", "127.0.0.1:2"], env={})
-        cfg = ServeConfig.from_namespace(ns)
-        dispatcher = Dispatcher()
-        server = ProxyServer(dispatcher, cfg.proxy, None, False)
-        server.pool = Pool(None, cfg.proxy, False)
-        up = UpstreamProtocol(server.pool, NODE)
-        node_side = Transport()
-        up.connection_made(node_side)
-        server.pool.idle[NODE] = deque([up])
-        client = ClientProtocol(server, TRAFFIC)
-        client_side = Transport()
-        client.connection_made(client_side)
+        dispatcher, client, client_side, up, node_side = wired()
         client.data_received(data)
         seen = 0
         for _ in range(4):      # answer each request that reached the node, in turn
@@ -362,18 +369,7 @@ def two_reads(data: bytes, cut: int, scan: bool) -> tuple:
     saved = client_mod.SCAN, upstream.SCAN
     client_mod.SCAN = upstream.SCAN = scan
     try:
-        ns, _ = parse(FLAGS, ["--listen", "127.0.0.1:1", "--mgmt-listen", "127.0.0.1:2"], env={})
-        cfg = ServeConfig.from_namespace(ns)
-        dispatcher = Dispatcher()
-        server = ProxyServer(dispatcher, cfg.proxy, None, False)
-        server.pool = Pool(None, cfg.proxy, False)
-        up = UpstreamProtocol(server.pool, NODE)
-        node_side = Transport()
-        up.connection_made(node_side)
-        server.pool.idle[NODE] = deque([up])
-        client = ClientProtocol(server, TRAFFIC)
-        client_side = Transport()
-        client.connection_made(client_side)
+        dispatcher, client, client_side, up, node_side = wired()
         client.data_received(b"GET /r/a HTTP/1.1\r\nHost: h\r\n\r\n")
         for part in (first, second):
             if up.ex is None or node_side.closed:

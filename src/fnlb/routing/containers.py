@@ -23,8 +23,11 @@ container but found one another balancer had left. Containers are counted per no
 room for one more without evicting.
 
 Expiry needs no timer: idle containers become idle in time order, so one FIFO of
-(time, pool) pairs, popped while its head is older than ``idle_timeout``, finds every
-lapsed container in amortised O(1) (``sweep``). Memory is bounded: beyond ``capacity``
+(time, key, pool) entries, popped while its head is older than ``idle_timeout``, finds
+every lapsed container in amortised O(1) (``sweep``). The FIFO is three parallel deques,
+not a deque of tuples: it holds an entry per call of the last ``idle_timeout`` (250,000 at
+25k calls a second), and as tuples those were GC-tracked objects that made every full
+collection of the cyclic GC walk them (29 ms measured, the proxy's p99 tail). Memory is bounded: beyond ``capacity``
 idle containers the oldest are forgotten early, as if they had lapsed.
 
 Pure: no sockets, no clock (``now`` is passed in), no randomness.
@@ -51,7 +54,8 @@ class Pool:
 
 
 class Containers:
-    __slots__ = ("idle_timeout", "capacity", "pools", "per_node", "total", "_lapse", "_idle_count", "_on_node")
+    __slots__ = ("idle_timeout", "capacity", "pools", "per_node", "total", "_lapse_t", "_lapse_k", "_lapse_p",
+                 "_idle_count", "_on_node")
 
     def __init__(self, idle_timeout: float, capacity: int = 100_000):
         self.idle_timeout = idle_timeout
@@ -59,7 +63,10 @@ class Containers:
         self.pools: dict[str, dict[str, Pool]] = {}  # key -> {node: Pool}, nodes in first-use order
         self.per_node: dict[str, int] = {}           # node -> containers (busy + idle) of all keys
         self.total = 0
-        self._lapse: deque[tuple[float, str, Pool]] = deque()  # (idle since, key, pool), time order
+        # The lapse FIFO (idle since, key, pool), in time order, as three deques (see above).
+        self._lapse_t: deque[float] = deque()
+        self._lapse_k: deque[str] = deque()
+        self._lapse_p: deque[Pool] = deque()
         self._idle_count = 0
         self._on_node: dict[str, dict[str, Pool]] = {}  # node -> {key: Pool}: the same pools by node
 
@@ -82,7 +89,7 @@ class Containers:
         ``nodes`` found among the ``scan`` oldest idle entries (what a full node evicts)."""
         want = set(nodes)
         found: dict[str, float] = {}
-        for i, (since, _key, pool) in enumerate(self._lapse):
+        for i, (since, pool) in enumerate(zip(self._lapse_t, self._lapse_p)):
             if i >= scan or len(found) == len(want):
                 break
             node = pool.node
@@ -120,10 +127,12 @@ class Containers:
         pool.busy -= 1
         if alive:
             pool.idle.append(now)
-            self._lapse.append((now, key, pool))
+            self._lapse_t.append(now)
+            self._lapse_k.append(key)
+            self._lapse_p.append(pool)
             self._idle_count += 1
             if self._idle_count > self.capacity:
-                self._forget(self._lapse.popleft())
+                self._forget()
         else:
             self._drop(node, 1)
             if not pool.containers:
@@ -131,10 +140,10 @@ class Containers:
 
     def sweep(self, now: float) -> None:
         """Forget the containers idle for ``idle_timeout`` or longer."""
-        lapse = self._lapse
+        times = self._lapse_t
         horizon = now - self.idle_timeout
-        while lapse and lapse[0][0] <= horizon:
-            self._forget(lapse.popleft())
+        while times and times[0] <= horizon:
+            self._forget()
 
     def evicted(self, node: str, since: float) -> None:
         """The node no longer had a container idle since ``since``: a node evicts the least
@@ -145,11 +154,12 @@ class Containers:
 
     # -- internals ----------------------------------------------------------------------
 
-    def _forget(self, item: tuple[float, str, Pool]) -> None:
-        # Every idle entry of the pool at or before ``since`` lapses with it (a pool's
-        # entries are in time order); the entry itself may have been reused already.
-        since, key, pool = item
-        self._expire(key, pool, since)
+    def _forget(self) -> None:
+        """Take the oldest lapse entry: every idle entry of its pool at or before its time
+        lapses with it (a pool's entries are in time order); the entry itself may have
+        been reused already."""
+        since = self._lapse_t.popleft()
+        self._expire(self._lapse_k.popleft(), self._lapse_p.popleft(), since)
 
     def _expire(self, key: str, pool: Pool, since: float) -> None:
         """The pool's containers idle since ``since`` or earlier are gone; an empty pool
