@@ -43,13 +43,11 @@ import struct
 
 from fnlb.routing.failover import next_try
 from fnlb.routing.router import Router
-from fnlb.routing.waitheader import _cache as _wait_cache
 from fnlb.routing.waitheader import parse_wait
 from fnlb.workers import events
 from fnlb.workers.ring import RingReader, RingWriter
 
 log = logging.getLogger("fnlb.workers")
-_MISS = object()
 SYNC_INTERVAL = 0.005      # the timer's sync: an idle worker's replica is at most this far behind
 CATCH_UP = 0.0             # a decision syncs first when the last sync is at least this old
 
@@ -59,12 +57,7 @@ def _time(ev: tuple) -> float:
 
 
 def wait_seconds(wait_header: bytes | None) -> float | None:
-    if wait_header is None:
-        return None
-    wait = _wait_cache.get(wait_header, _MISS)
-    if wait is _MISS:
-        wait = parse_wait(wait_header)
-    return wait  # type: ignore[return-value]
+    return None if wait_header is None else parse_wait(wait_header)
 
 
 class WorkerDispatcher:
@@ -97,12 +90,17 @@ class WorkerDispatcher:
                 self.sync(now)
                 return
 
-    def begin(self, key: str, now: float) -> str | None:
+    def _tick(self, now: float) -> float:
+        """Before a routing call: the others' new events applied, and the call's time,
+        never earlier than anything this replica applied (its estimates' time order)."""
         self._catch_up(now)
         if now < self._last:
-            now = self._last
-        else:
-            self._last = now
+            return self._last
+        self._last = now
+        return now
+
+    def begin(self, key: str, now: float) -> str | None:
+        now = self._tick(now)
         nodeset = self.router.nodeset
         if not nodeset.nodes:
             return None
@@ -111,11 +109,7 @@ class WorkerDispatcher:
         return node
 
     def begin_retry(self, key: str, tried: list[str], now: float) -> str | None:
-        self._catch_up(now)
-        if now < self._last:
-            now = self._last
-        else:
-            self._last = now
+        now = self._tick(now)
         node = next_try(self.router.order(key, now), tried, self.retries)
         if node is not None:
             self._started(node, key, now)
@@ -124,20 +118,12 @@ class WorkerDispatcher:
 
     def request_done(self, node: str, key: str, status: int, latency: float, wait_header: bytes | None,
                      now: float) -> None:
-        self._catch_up(now)     # the others' earlier events first: every replica applies in one order
-        if now < self._last:
-            now = self._last
-        else:
-            self._last = now
+        now = self._tick(now)   # the others' earlier events first: every replica applies in one order
         self._finished(node, key, now, wait_seconds(wait_header), latency, status)
         self._write(self.encode.finished(node, key, now, status, latency, wait_header))
 
     def upstream_failed(self, node: str, key: str, now: float) -> None:
-        self._catch_up(now)
-        if now < self._last:
-            now = self._last
-        else:
-            self._last = now
+        now = self._tick(now)
         self._finished(node, key, now, None, 0.0, 502)
         self._write(self.encode.failed(node, key, now))
 
