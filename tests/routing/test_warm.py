@@ -168,3 +168,55 @@ def test_a_node_that_joins_takes_the_new_containers_of_crowded_nodes():
     assert moved == [] and p.containers.on(joined) == 0  # idle containers elsewhere: reused
     grown = {call(p, three, key, 1.0) for key in keys}  # each key's second call needs a container
     assert joined in grown
+
+
+def _crowd_home(p, ns, key):
+    """Four busy containers of other keys on the key's home: no room there for one more."""
+    home = ns.primary(key)
+    for i in range(4):
+        p.started(home, f"/r/app/other{i}", 0.0)
+    return home
+
+
+def test_a_lone_balancer_starts_an_unknown_key_where_there_is_room():
+    p, ns = policy(load_floor=1, warm_factor=1.0), NodeSet(NODES)
+    home = _crowd_home(p, ns, KEY)
+    node, reason = p.decide(KEY, ns, 0.1)
+    assert (node, reason) == (ns.spill_order(KEY)[1], "grow")
+    assert node != home
+
+
+def _others_calls(p, node, calls, found=True, missed=True):
+    """What another balancer's calls look like from here: a key new to us found warm (a
+    container it left), then a container we left gone when we come back (it took it)."""
+    now = 0.0
+    for i in range(calls):
+        key = f"/r/shared/{i}"
+        now += 0.01
+        p.started(node, key, now)
+        p.finished(node, key, now + 0.001, 0.0 if found else 0.3, 0.001, 200)
+        p.started(node, key, now + 0.002)
+        p.finished(node, key, now + 0.003, 0.3 if missed else 0.0, 0.3, 200)
+    return now
+
+
+def test_with_other_balancers_an_unknown_key_goes_home():
+    """Containers we did not know of and containers gone that we counted on, both common:
+    other balancers share the nodes, so a key this balancer knows nothing of goes home,
+    where every balancer starts it (its room count misses the others' containers)."""
+    p, ns = policy(load_floor=1, warm_factor=1.0), NodeSet(NODES)
+    now = _others_calls(p, ns.nodes[0], 300)
+    assert p.shared()
+    home = _crowd_home(p, ns, KEY)
+    assert p.decide(KEY, ns, now + 1.0) == (home, "shared")
+
+
+def test_one_kind_of_surprise_alone_is_not_other_balancers():
+    """Found warm alone: the warm window is shorter than the nodes' idle timeout. Missed
+    alone: the nodes evict. Neither says that other balancers share the nodes."""
+    for found, missed in ((True, False), (False, True)):
+        p, ns = policy(load_floor=1, warm_factor=1.0), NodeSet(NODES)
+        now = _others_calls(p, ns.nodes[0], 300, found, missed)
+        assert not p.shared()
+        _crowd_home(p, ns, KEY)
+        assert p.decide(KEY, ns, now + 1.0)[1] == "grow"

@@ -47,6 +47,9 @@ REASONS = {
                "bound: no less crowded node has one",
     "grow": "no idle container of the key anywhere: a new one on the first node of its order with "
             "room (one that holds the key first)",
+    "shared": "no container of the key known to this balancer, which shares the nodes with other "
+              "balancers (calls sent to start a container often find one warm): home, where every "
+              "balancer starts the key",
     "full": "no idle container of the key and no node with room (or every one slow): its first "
             "node that holds it, else home",
 }

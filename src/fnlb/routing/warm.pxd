@@ -4,7 +4,7 @@ from fnlb.routing.nodeset cimport NodeSet
 from fnlb.routing.policy cimport Policy
 from fnlb.routing.waits cimport WaitTable
 
-cdef double SLACK, VICTIM_AGE, QUEUED_MIN
+cdef double SLACK, VICTIM_AGE, QUEUED_MIN, SHARED_AT, SHARED_ALPHA
 
 cdef class _Sent:
     cdef public list reused
@@ -15,6 +15,8 @@ cdef class WarmFirst(Policy):
     cdef public double _floor, _factor, _slow, _cold
     cdef public WaitTable node_waits
     cdef public dict _sent
+    cdef public double found, missed
+    cpdef bint shared(self)
     @cython.locals(home=Pool, mine=dict)
     cpdef tuple decide(self, str key, NodeSet nodes, double now)
     cdef double _limit(self, Py_ssize_t n)
