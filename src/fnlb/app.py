@@ -46,6 +46,7 @@ class Balancer:
         self.mgmt = MgmtApp(admin_token=cfg.nodes.admin_token)
         self.retries = cfg.nodes.retries
         self.server = None
+        self.workers = None  # set by a --workers supervisor: what /metrics reports of its workers
         self._register_endpoints()
         # the per-request calls, bound once (the components never replace them)
         self._begin = self.router.policy.begin

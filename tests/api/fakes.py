@@ -61,7 +61,7 @@ class Clock:
 def make_balancer(nodes=("127.0.0.1:8080", "127.0.0.1:8081"), **cfg):
     cfg = ObservabilityConfig(**cfg)
     clock = Clock()
-    b = SimpleNamespace(cfg=cfg, stats=StatsRecorder(cfg, clock_offset=0.0), router=FakeRouter(),
+    b = SimpleNamespace(cfg=cfg, workers=None, stats=StatsRecorder(cfg, clock_offset=0.0), router=FakeRouter(),
                         registry=FakeRegistry(nodes), mgmt=MgmtApp(), clock=clock)
     api.register(b.mgmt, b, clock=clock)
     return b

@@ -45,6 +45,22 @@ def test_metrics_after_known_traffic():
     funcs = {labels for name, labels in m if name == "fnlb_function_wait_seconds"}
     assert len(funcs) == 2                                  # bounded by --metrics-top-functions
     assert ("process_cpu_seconds_total", ()) in m           # process collector, own registry
+    assert not any(name.startswith("fnlb_worker") for name, _ in m)  # one process: no workers
+
+
+def test_a_supervisors_workers():
+    class Workers:  # what fnlb.workers.supervisor.Supervisor offers the collector
+        max_lag = 0.002
+
+        def worker_states(self):
+            return [(True, 0), (False, 3)]
+
+    b = make_balancer()
+    b.workers = Workers()
+    m = scrape(b)
+    assert m[("fnlb_worker_up", (("worker", "0"),))] == 1 and m[("fnlb_worker_up", (("worker", "1"),))] == 0
+    assert m[("fnlb_worker_restarts_total", (("worker", "1"),))] == 3
+    assert m[("fnlb_worker_event_lag_max_seconds", ())] == 0.002
 
 
 def test_metrics_label_cardinality_stays_bounded():

@@ -198,6 +198,11 @@ def test_a_killed_worker_is_restarted_and_the_other_keeps_serving(start_fnlb, no
             assert c.request("GET", f"/r/app/k{i % 5}").status == 200
     after = [ring_header(name, POS) for name in rings(proc)]
     assert all(a > b for a, b in zip(after, before)), (before, after)   # the new worker serves too
+    metrics = http("GET", proc.mgmt_url + "/metrics")[1].decode()
+    assert 'fnlb_worker_up{worker="0"} 1.0' in metrics and 'fnlb_worker_up{worker="1"} 1.0' in metrics
+    restarts = [line for line in metrics.splitlines() if line.startswith("fnlb_worker_restarts_total{")]
+    assert sorted(float(line.rsplit(" ", 1)[1]) for line in restarts) == [0.0, 1.0], restarts
+    assert "fnlb_worker_event_lag_max_seconds " in metrics
 
 
 def test_the_calls_of_a_killed_worker_are_released_everywhere(start_fnlb, nodes):

@@ -115,6 +115,21 @@ def _placement(stats: StatsRecorder, now: float, up: dict[str, bool], warm: dict
     return out
 
 
+def _workers(states: list[tuple[bool, int]], max_lag: float) -> list:
+    """The --workers supervisor's view of its workers (absent without --workers)."""
+    up = GaugeMetricFamily("fnlb_worker_up", "1 if the worker process is running, 0 while it restarts",
+                           labels=["worker"])
+    restarts = CounterMetricFamily("fnlb_worker_restarts", "Times the worker exited and was started again",
+                                   labels=["worker"])
+    for i, (running, count) in enumerate(states):
+        up.add_metric([str(i)], 1 if running else 0)
+        restarts.add_metric([str(i)], count)
+    lag = GaugeMetricFamily("fnlb_worker_event_lag_max_seconds", "The longest time so far between a "
+                            "worker's routing event and the supervisor replaying it")
+    lag.add_metric([], max_lag)
+    return [up, restarts, lag]
+
+
 class FnlbCollector:
     """Thin shell: gathers the balancer's live views and calls :func:`families`."""
 
@@ -126,8 +141,11 @@ class FnlbCollector:
         b = self.balancer
         up = {node: state == "online" for node, state in b.registry.snapshot().items()}
         now = self.clock()
-        return families(b.stats, now, up, b.router.in_flight_by_node(), b.registry.check_counts(),
-                        b.router.warm_by_node(now))
+        out = families(b.stats, now, up, b.router.in_flight_by_node(), b.registry.check_counts(),
+                       b.router.warm_by_node(now))
+        if b.workers is not None:
+            out.extend(_workers(b.workers.worker_states(), b.workers.max_lag))
+        return out
 
 
 def make_registry(balancer, clock) -> CollectorRegistry:

@@ -84,6 +84,7 @@ class Supervisor:
         self.cfg = cfg
         self.count = cfg.workers.workers
         self.balancer = Balancer(cfg)
+        self.balancer.workers = self
         self.stopping = False
         self.exit_code = 0
         self.stop = asyncio.Event()
@@ -91,6 +92,7 @@ class Supervisor:
         self.procs: list[asyncio.subprocess.Process | None] = [None] * self.count
         self.tasks: list[asyncio.Task] = []
         self.restarts = 0
+        self.restarts_of = [0] * self.count  # per worker, for /metrics
         self.max_lag = 0.0
         self._reserve: socket.socket | None = None
         self._relay: RelayServer | None = None
@@ -208,6 +210,10 @@ class Supervisor:
 
     # -- worker processes -----------------------------------------------------------------
 
+    def worker_states(self) -> list[tuple[bool, int]]:
+        """(running, restarts so far) of each worker, by index: what /metrics reports."""
+        return [(proc is not None, restarts) for proc, restarts in zip(self.procs, self.restarts_of)]
+
     async def _keep_worker(self, i: int) -> None:
         backoff = RESTART_MIN
         first = True
@@ -241,6 +247,7 @@ class Supervisor:
             first = False
             backoff = min(backoff * 2, RESTART_MAX) if time.monotonic() - began < YOUNG else RESTART_MIN
             self.restarts += 1
+            self.restarts_of[i] += 1
             log.warning("worker %d (pid %d) exited with %s; restarting it in %.1fs", i, proc.pid,
                         _describe(code), backoff)
             await asyncio.sleep(backoff)
