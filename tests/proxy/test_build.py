@@ -40,3 +40,19 @@ def test_every_listed_module_is_built():
     for name in fnlb.COMPILED_MODULES:
         module = __import__(name, fromlist=["_"])
         assert isinstance(module.__loader__, importlib.machinery.ExtensionFileLoader), name
+
+
+def test_setup_py_compiles_exactly_the_listed_modules():
+    """The compiled core is named twice (setup.py builds it, fnlb/__init__.py finds its
+    sources; the Makefile reads setup.py): the two lists must not drift apart."""
+    import ast
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    tree = ast.parse(open(os.path.join(root, "setup.py")).read())
+    listed = next(node.value for node in tree.body if isinstance(node, ast.Assign)
+                  and getattr(node.targets[0], "id", "") == "COMPILED")
+    built = {ast.literal_eval(item).removesuffix(".py").replace("/", ".") for item in listed.elts}
+    assert built == set(fnlb.COMPILED_MODULES)
+    for name in built:   # and each names a source that exists
+        base = os.path.join(root, "src", *name.split("."))
+        assert os.path.exists(base + ".py"), name
