@@ -27,6 +27,7 @@ from fnlb.proxy.pool import Pool
 from fnlb.proxy.server import ProxyServer
 from fnlb.proxy.upstream import UpstreamProtocol
 from fnlb.proxy.wire import REQUEST_SPECIAL
+from tests.proxy.fakes import Transport
 from tests.robustness.test_smuggling import ALL as SMUGGLING
 
 NODE = "127.0.0.1:9000"
@@ -91,37 +92,6 @@ def check_request(data: bytes) -> None:
 
 
 # -- end to end: the client side and one node connection on fake transports ---------------
-
-class Transport:
-    def __init__(self):
-        self.out: list[bytes] = []
-        self.closed = False
-
-    def write(self, data):
-        self.out.append(bytes(data))
-
-    def writelines(self, parts):
-        self.out.append(b"".join(parts))
-
-    def set_write_buffer_limits(self, high, low):
-        pass
-
-    def get_extra_info(self, name):
-        return ("127.0.0.1", 50000)
-
-    def is_closing(self):
-        return self.closed
-
-    def close(self):
-        self.closed = True
-
-    abort = close
-
-    def pause_reading(self):
-        pass
-
-    def resume_reading(self):
-        pass
 
 
 class Dispatcher:

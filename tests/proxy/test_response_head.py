@@ -13,25 +13,9 @@ from fnlb.proxy import upstream
 from fnlb.proxy.client import TRAFFIC, ClientProtocol
 from fnlb.proxy.exchange import Exchange
 from fnlb.proxy.upstream import UpstreamProtocol
+from tests.proxy.fakes import Transport
 
 TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-class Transport:
-    def __init__(self):
-        self.out = []
-
-    def write(self, data):
-        self.out.append(data)
-
-    def writelines(self, parts):
-        self.out.append(b"".join(parts))
-
-    def set_write_buffer_limits(self, high, low):
-        pass
-
-    def is_closing(self):
-        return False
 
 
 class Ended(Exchange):

@@ -224,7 +224,8 @@ class WarmFirst(Policy):
         container. Calls are not told apart, so a cold one is taken for one sent to start
         a container, a warm one for one sent to reuse. A call sent to reuse that paid a
         cold start means the node had evicted the container, and so (LRU) every
-        container idle there since then or earlier."""
+        container idle there since then or earlier. Each answered call also updates the
+        shares ``shared`` reads (found warm, missed)."""
         pair = (node, key)
         sent = self._sent.get(pair)
         if sent is None:
