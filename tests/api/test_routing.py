@@ -70,3 +70,31 @@ def test_route_says_why_and_where_the_key_is_warm():
 def _get(app, qs):
     resp = asyncio.run(app.handle(Request("GET", "/1/lb/route", qs)))
     return resp.status, json.loads(resp.body)
+
+
+def test_the_documented_reasons_are_the_policies_reasons():
+    """docs/openapi.yaml's enum of ``reason`` names every reason a policy can give, no more."""
+    import os
+
+    import yaml
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "docs", "openapi.yaml")) as f:
+        spec = yaml.safe_load(f)
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            reason = node.get("properties", {}).get("reason")
+            if isinstance(reason, dict) and "enum" in reason:
+                found.append(reason["enum"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec)
+    assert found, "no reason enum in docs/openapi.yaml"
+    for enum in found:
+        assert set(enum) - {None} == set(REASONS)

@@ -170,6 +170,80 @@ def test_a_node_that_joins_takes_the_new_containers_of_crowded_nodes():
     assert joined in grown
 
 
+def _busy_on_a_crowded_home(p, ns):
+    """KEY's only container busy at home, and home above the bound with other keys' calls."""
+    home = ns.primary(KEY)
+    p.started(home, KEY, 0.0)
+    _crowd_home(p, ns, KEY)
+    return home
+
+
+def test_with_its_containers_busy_a_key_grows_where_there_is_room():
+    p, ns = policy(load_floor=1, warm_factor=1.0), NodeSet(NODES)
+    _busy_on_a_crowded_home(p, ns)
+    assert p.decide(KEY, ns, 0.1) == (ns.spill_order(KEY)[1], "grow")
+
+
+def _calls_beside_a_busy_one(p, node, wait, n=10):
+    """``n`` times: a call of another key holds a container on ``node``, and a second call
+    of it, sent to start one beside it, waits ``wait`` seconds and ends after it."""
+    key, now = "/r/app/beside", 1.0
+    for _ in range(n):
+        p.started(node, key, now)
+        p.started(node, key, now)
+        p.finished(node, key, now + 0.1, 0.0, 0.1, 200)
+        p.finished(node, key, now + wait + 0.1, wait, wait + 0.1, 200)
+        now += 1.0
+    return now
+
+
+def test_on_a_node_that_queues_first_a_call_waits_for_its_functions_busy_container():
+    """Calls sent to start a container beside busy ones of their function waited 100 ms and
+    took one of those (the node queues first): KEY's next call goes where its busy
+    container is, not to start one elsewhere."""
+    p, ns = policy(load_floor=1, warm_factor=1.0), NodeSet(NODES)
+    home = _busy_on_a_crowded_home(p, ns)
+    now = _calls_beside_a_busy_one(p, home, 0.1)
+    assert p.queues_first(home, now)
+    assert p.decide(KEY, ns, now) == (home, "queue")
+
+
+def test_on_a_node_that_queues_first_an_ended_calls_container_goes_to_the_waiting_call():
+    """The node hands the container on: it stays busy, so the next call does not count on
+    it; the waiting call leaves it idle when it ends."""
+    p, ns = policy(load_floor=1, warm_factor=1.0), NodeSet(NODES)
+    home = _busy_on_a_crowded_home(p, ns)
+    now = _calls_beside_a_busy_one(p, home, 0.1)
+    p.started(home, KEY, now)                        # waits for KEY's busy container
+    p.finished(home, KEY, now + 0.05, 0.0, 0.1, 200)  # which ends and is handed on
+    assert p.containers.warm(KEY) == {home: 1}
+    assert not p.containers.of(KEY)[home].idle
+    p.finished(home, KEY, now + 0.15, 0.05, 0.15, 200)
+    assert list(p.containers.of(KEY)[home].idle) == [now + 0.15]
+
+
+def test_a_node_that_evicts_is_full_and_its_waits_are_for_a_slot():
+    """A full node that cold-starts when busy also makes calls wait (for a slot) and hands
+    them their function's containers: after an eviction its waits say nothing of queueing
+    first, for 30 s."""
+    p, ns = policy(load_floor=1, warm_factor=1.0), NodeSet(NODES)
+    home = _busy_on_a_crowded_home(p, ns)
+    now = _calls_beside_a_busy_one(p, home, 0.1)
+    p.started(home, "/r/app/beside", now)              # reuses its idle container ...
+    p.finished(home, "/r/app/beside", now + 0.4, 0.3, 0.4, 200)  # ... which was evicted
+    assert not p.queues_first(home, now + 1.0)
+    assert p.decide(KEY, ns, now + 1.0)[1] == "grow"
+    assert p.queues_first(home, now + 30.5)
+
+
+def test_a_node_that_cold_starts_beside_busy_containers_does_not_queue_first():
+    p, ns = policy(load_floor=1, warm_factor=1.0), NodeSet(NODES)
+    home = _busy_on_a_crowded_home(p, ns)
+    now = _calls_beside_a_busy_one(p, home, 0.3)
+    assert not p.queues_first(home, now)
+    assert p.decide(KEY, ns, now)[1] == "grow"
+
+
 def _crowd_home(p, ns, key):
     """Four busy containers of other keys on the key's home: no room there for one more."""
     home = ns.primary(key)

@@ -47,6 +47,9 @@ REASONS = {
                "bound: no less crowded node has one",
     "grow": "no idle container of the key anywhere: a new one on the first node of its order with "
             "room (one that holds the key first)",
+    "queue": "no idle container of the key, but busy ones on this node, which queues a call for a "
+             "busy container of its function before starting one (--on-busy queue): the call waits "
+             "there rather than starting a container elsewhere",
     "shared": "no container of the key known to this balancer, which shares the nodes with other "
               "balancers (calls sent to start a container often find one warm): home, where every "
               "balancer starts the key",
